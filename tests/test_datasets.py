@@ -417,3 +417,20 @@ def test_plugin_registers_every_dataset(adult, compas, german, acs_employment):
     for name in ("acs-income", "hsls", "waterbirds", "waterbirds-pca"):
         line = by_name[name].availability()
         assert isinstance(line, str) and "\n" not in line and "data_dir" in line
+
+
+# --- docs -----------------------------------------------------------------------------------
+
+def test_docs_table_is_what_the_stats_script_prints(capsys):
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("dataset_stats", root / "scripts" / "dataset_stats.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([]) == 0
+    printed = [line.replace("P(y=1|", "P(y=1\\|") for line in capsys.readouterr().out.splitlines()]
+    docs = (root / "docs" / "datasets.md").read_text()
+    assert "python scripts/dataset_stats.py" in docs
+    for line in printed:
+        assert line in docs, f"docs/datasets.md is stale; rerun scripts/dataset_stats.py: {line}"
