@@ -109,10 +109,11 @@ class Intervention:
     install_hint: str = ""
     version: str = "1"
     plugin: str = ""
+    side: str = ""
 
-    @property
-    def side(self) -> str:
-        return STAGE_SIDE.get(self.stage, "?")
+    def __post_init__(self) -> None:
+        if not self.side:
+            object.__setattr__(self, "side", STAGE_SIDE.get(self.stage, "?"))
 
 
 @dataclass(frozen=True)

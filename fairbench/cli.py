@@ -1,0 +1,183 @@
+"""`fairbench ...`: the command line.  Errors print one line and exit non-zero, never a traceback.
+
+Exit codes: 0 success, 2 bad input or unavailable data, 3 the run finished but some cells or
+plugins failed, 130 interrupted (finished cells are kept; re-run to resume).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from fairbench.errors import FairbenchError, UserInputError
+
+EXIT_INPUT = 2
+EXIT_FAILED_CELLS = 3
+EXIT_INTERRUPTED = 130
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _int_list(text: str) -> list[int]:
+    values = []
+    for t in _csv_list(text):
+        try:
+            values.append(int(t))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"budgets must be whole numbers separated by commas, got {t!r}") from None
+    return values
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by compare and the experiment commands."""
+    p.add_argument("--dataset", default="adult", help="dataset name (see `fairbench list`) or csv:PATH")
+    p.add_argument("--seeds", type=int, default=3, help="number of seeds (paper: 10); seeds are 0..N-1")
+    p.add_argument("--learner", default="hgb", help="firm's learner: hgb (default, as the paper) or logreg")
+    p.add_argument("--output", help="output directory (default results/<dataset>/)")
+    p.add_argument("--jobs", type=int, default=0, help="parallel worker processes (default: all cores)")
+    p.add_argument("--fresh", action="store_true", help="recompute cells already in the store")
+    p.add_argument("--no-tune", dest="tune", action="store_false", help="use k=10 instead of tuning k on validation")
+    p.add_argument("--cell-timeout", type=float, help="seconds before a cell is stopped and recorded as timeout")
+    p.add_argument("--drop-sensitive", action="store_true", help="remove the sensitive attribute from the firm's features")
+    p.add_argument("--data-dir", help="directory holding user-supplied data files (or set FAIRBENCH_DATA_DIR)")
+    p.add_argument("--label", help="csv:PATH only: label column")
+    p.add_argument("--sensitive", help="csv:PATH only: sensitive attribute column")
+    p.add_argument("--protected-value", help="csv:PATH only: value of --sensitive marking the protected group")
+    p.add_argument("--favorable-value", help="csv:PATH only: value of --label that is favourable")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def dataset_options(args) -> dict:
+    options = {"drop_sensitive": args.drop_sensitive}
+    for name in ("data_dir", "label", "sensitive", "protected_value", "favorable_value"):
+        value = getattr(args, name, None)
+        if value is not None:
+            options[name] = value
+    if not args.dataset.startswith("csv:"):
+        stray = [n for n in ("label", "sensitive", "protected_value", "favorable_value") if n in options]
+        if stray:
+            raise UserInputError(f"--{stray[0].replace('_', '-')} applies only to --dataset csv:PATH")
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from fairbench import __version__
+
+    parser = argparse.ArgumentParser(prog="fairbench", description="Minority collective action vs firm-side fairness methods.")
+    parser.add_argument("--version", action="version", version=f"fairbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("compare", help="evaluate interventions on a dataset and write fronts, plots and tables")
+    add_run_options(p)
+    p.add_argument("--interventions", type=_csv_list, help="comma-separated names (default: all available)")
+    p.add_argument("--alpha", type=float, default=0.3, help="fraction of the minority in the collective, in (0, 1]")
+    p.add_argument("--budgets", type=_int_list, help="numbers of flips M, e.g. 0,50,100 (default: fractions of the candidate pool)")
+    p.add_argument("--majority-knowledge", type=int, help="the collective knows only N random majority rows")
+    p.set_defaults(handler=_compare)
+
+    p = sub.add_parser("list", help="list interventions and datasets")
+    p.add_argument("--plugins", action="store_true", help="list installed plugins instead")
+    p.set_defaults(handler=_list)
+
+    p = sub.add_parser("plugins", help="installed plugins, their versions and what they provide")
+    p.set_defaults(handler=_plugins)
+    return parser
+
+
+def _jobs(value: int) -> int:
+    if value < 0:
+        raise UserInputError(f"--jobs must be >= 1 (or 0 for all cores), got {value}")
+    return value or (os.cpu_count() or 1)
+
+
+def _compare(args) -> int:
+    from fairbench.runner import compare
+
+    result = compare(
+        dataset=args.dataset, interventions=args.interventions, seeds=args.seeds, alpha=args.alpha,
+        budgets=args.budgets, majority_knowledge=args.majority_knowledge, learner=args.learner,
+        output=args.output, jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune,
+        cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), progress=not args.quiet,
+    )
+    return summarize(result)
+
+
+def summarize(result) -> int:
+    print(result.table())
+    print(f"\n{result.computed} cells computed, {result.reused} reused from {result.output}/cells.sqlite")
+    for path in result.files:
+        print(f"wrote {path}")
+    for line in result.problems:
+        print(f"problem: {line}", file=sys.stderr)
+    for line in result.failures:
+        print(f"failed: {line}", file=sys.stderr)
+    return 0 if result.ok else EXIT_FAILED_CELLS
+
+
+def _list(args) -> int:
+    if args.plugins:
+        return _plugins(args)
+    from tabulate import tabulate
+
+    from fairbench.plugins import get_registry
+
+    registry = get_registry()
+    rows = []
+    for iv in registry.interventions.values():
+        reason = registry.unavailable_reason(iv)
+        rows.append([iv.name, iv.side, iv.stage, iv.knob, iv.plugin, "yes" if not reason else f"no: {reason}"])
+    print("Interventions")
+    print(tabulate(rows, headers=["name", "side", "stage", "knob", "plugin", "available"]))
+    rows = []
+    for ds in registry.datasets.values():
+        reason = ds.availability()
+        rows.append([ds.name, ds.rows if ds.rows is not None else "?", ds.sensitive, ds.protected, ds.favourable,
+                     ds.source, ds.plugin, "yes" if not reason else f"no: {reason}"])
+    print("\nDatasets")
+    print(tabulate(rows, headers=["name", "rows", "sensitive", "protected (a=1)", "favourable (y=1)", "source", "plugin", "available"]))
+    _print_problems(registry)
+    return 0
+
+
+def _plugins(args) -> int:
+    from tabulate import tabulate
+
+    from fairbench.plugins import get_registry
+
+    registry = get_registry()
+    rows = [[p.name, p.source, p.version, ", ".join(p.interventions) or "-", ", ".join(p.datasets) or "-"]
+            for p in registry.plugins.values()]
+    print(tabulate(rows, headers=["plugin", "package", "version", "interventions", "datasets"]))
+    _print_problems(registry)
+    return 0
+
+
+def _print_problems(registry) -> None:
+    for line in registry.problems:
+        print(f"problem: {line}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.handler(args)
+    except FairbenchError as exc:
+        print(f"fairbench: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("fairbench: interrupted; finished cells are saved, run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

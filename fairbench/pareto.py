@@ -1,0 +1,60 @@
+"""From cells to fronts: seed means and stds, Pareto flags and best-achievable values."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+GROUP = ["intervention", "side", "stage", "knob", "knob_value"]
+MEASURES = ["error", "eqod", "eqod_max", "sp", "n_flips"]
+
+
+def pareto_mask(cost_x: np.ndarray, cost_y: np.ndarray) -> np.ndarray:
+    """True where no other point is at least as good on both costs and better on one (NaN never on)."""
+    x = np.asarray(cost_x, dtype=float)
+    y = np.asarray(cost_y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    on = np.zeros(len(x), dtype=bool)
+    for i in np.flatnonzero(ok):
+        dominated = ok & (x <= x[i]) & (y <= y[i]) & ((x < x[i]) | (y < y[i]))
+        on[i] = not dominated.any()
+    return on
+
+
+def fronts(cells: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds per intervention and knob value, with per-intervention front flags."""
+    good = cells[cells["status"] == "ok"].copy()
+    if good.empty:
+        return pd.DataFrame(columns=GROUP + ["n_seeds"])
+    good["n_flips"] = pd.to_numeric(good["n_flips"], errors="coerce")
+    measures = [m for m in MEASURES if m in good]
+    extra = [c for c in ("dp_ub", "fit_seconds") if c in good]
+    agg = good.groupby(GROUP, dropna=False, sort=False)[measures + extra].agg(["mean", "std"])
+    agg.columns = [f"{m}_{s}" for m, s in agg.columns]
+    agg["n_seeds"] = good.groupby(GROUP, dropna=False, sort=False)["seed"].nunique()
+    out = agg.reset_index()
+    out["front_eqod"] = False
+    out["front_sp"] = False
+    for _, idx in out.groupby("intervention", sort=False).groups.items():
+        part = out.loc[idx]
+        out.loc[idx, "front_eqod"] = pareto_mask(part["error_mean"], part["eqod_mean"])
+        out.loc[idx, "front_sp"] = pareto_mask(part["error_mean"], part["sp_mean"])
+    return out
+
+
+def best_achievable(front: pd.DataFrame, metric: str = "eqod", within_error_of: float | None = None,
+                    baseline_error: float | None = None) -> pd.DataFrame:
+    """Per intervention, the knob value with the lowest seed-mean ``metric``.
+
+    With ``within_error_of`` (e.g. 0.01), only points whose mean error is at most the baseline's
+    plus that margin count: the low-error view the paper argues from.
+    """
+    col = f"{metric}_mean"
+    rows = []
+    for name, part in front.groupby("intervention", sort=False):
+        part = part[np.isfinite(part[col].astype(float))]
+        if within_error_of is not None and baseline_error is not None:
+            part = part[part["error_mean"] <= baseline_error + within_error_of]
+        if part.empty:
+            continue
+        rows.append(part.loc[part[col].astype(float).idxmin()])
+    return pd.DataFrame(rows).reset_index(drop=True)

@@ -1,0 +1,181 @@
+"""The plugin manager: built-ins from DEFAULT_PLUGINS and third-party packages from the
+``fairbench`` entry-point group, registered through one pluggy manager.
+
+``FAIRBENCH_LOAD_PLUGINS`` restricts entry-point autoloading: unset loads every installed plugin,
+an empty string loads none, ``a,b`` loads only the entry points named ``a`` and ``b``.  Built-ins
+are always loaded.  A plugin that fails to import, raises while registering or registers a name
+that is already taken is recorded in ``Registry.problems`` and skipped; the rest still works.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import pluggy
+
+from fairbench import hookspecs
+from fairbench.contract import STAGES, DatasetSpec, Intervention
+from fairbench.errors import PluginError, UnavailableError, unknown_name
+
+ENTRY_POINT_GROUP = "fairbench"
+LOAD_ENV = "FAIRBENCH_LOAD_PLUGINS"
+
+DEFAULT_PLUGINS = (
+    "fairbench.interventions.baseline",
+    "fairbench.interventions.collective",
+    "fairbench.interventions.firm.lfr",
+    "fairbench.interventions.firm.fare",
+    "fairbench.interventions.firm.calibrated_eo",
+    "fairbench.interventions.firm.reductions",
+    "fairbench.interventions.firm.threshold",
+    "fairbench.datasets.plugin",
+)
+
+
+@dataclass
+class PluginInfo:
+    """One loaded plugin: where it came from and what it provides."""
+
+    name: str
+    source: str  # "builtin" or the distribution that declared the entry point
+    version: str
+    interventions: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Registry:
+    """Every intervention and dataset known in this process, with who provided it."""
+
+    interventions: dict[str, Intervention] = field(default_factory=dict)
+    datasets: dict[str, DatasetSpec] = field(default_factory=dict)
+    plugins: dict[str, PluginInfo] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def intervention(self, name: str) -> Intervention:
+        if name not in self.interventions:
+            raise unknown_name("intervention", name, self.interventions)
+        return self.interventions[name]
+
+    def dataset(self, name: str) -> DatasetSpec:
+        key = "csv" if name.startswith("csv:") else name
+        if key not in self.datasets:
+            raise unknown_name("dataset", name, list(self.datasets) + ["csv:PATH"])
+        return self.datasets[key]
+
+    def unavailable_reason(self, intervention: Intervention) -> str | None:
+        """None when the intervention can run here, else a one-line install hint."""
+        missing = [m for m in intervention.requires if importlib.util.find_spec(m) is None]
+        if not missing:
+            return None
+        hint = intervention.install_hint or f"pip install {' '.join(missing)}"
+        return f"{intervention.name} needs {', '.join(missing)}: {hint}"
+
+    def require_available(self, intervention: Intervention) -> None:
+        reason = self.unavailable_reason(intervention)
+        if reason:
+            raise UnavailableError(reason)
+
+
+def _validate(item: Intervention, plugin: str) -> Intervention:
+    if not isinstance(item, Intervention):
+        raise PluginError(f"plugin {plugin!r} registered {type(item).__name__}, expected fairbench.Intervention")
+    if item.stage not in STAGES:
+        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} has stage {item.stage!r}; valid stages: {', '.join(STAGES)}")
+    if not callable(item.make):
+        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} has no callable make")
+    if item.stage != "labels" and not item.grid:
+        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} declares an empty grid for knob {item.knob!r}")
+    return replace(item, plugin=plugin)
+
+
+def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
+    """Call each plugin's hooks separately so one broken plugin cannot spoil the others."""
+    kinds = (
+        ("fairbench_register_interventions", registry.interventions, "intervention", "interventions"),
+        ("fairbench_register_datasets", registry.datasets, "dataset", "datasets"),
+    )
+    for hook_name, table, kind, attr in kinds:
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            plugin = impl.plugin_name
+            staged: list = []
+            try:
+                impl.function(register=staged.append)
+                for item in staged:
+                    if kind == "intervention":
+                        item = _validate(item, plugin)
+                    elif not isinstance(item, DatasetSpec):
+                        raise PluginError(f"plugin {plugin!r} registered {type(item).__name__}, expected fairbench.DatasetSpec")
+                    else:
+                        item = replace(item, plugin=plugin)
+                    if item.name in table:
+                        raise PluginError(
+                            f"plugin {plugin!r} registers {kind} {item.name!r}, already provided by plugin {table[item.name].plugin!r}; rejected"
+                        )
+                    table[item.name] = item
+                    info = registry.plugins.get(plugin)
+                    if info is not None:
+                        getattr(info, attr).append(item.name)
+            except Exception as exc:  # a plugin's bug must not stop the others
+                registry.problems.append(_first_line(exc) if isinstance(exc, PluginError) else f"plugin {plugin!r} failed while registering {kind}s: {_first_line(exc)}")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else ""
+    return first if isinstance(exc, PluginError) else f"{type(exc).__name__}: {first}".rstrip(": ")
+
+
+def _wanted_entry_points() -> list[importlib.metadata.EntryPoint]:
+    eps = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+    setting = os.environ.get(LOAD_ENV)
+    if setting is None:
+        return eps
+    allowed = {s.strip() for s in setting.split(",") if s.strip()}
+    return [ep for ep in eps if ep.name in allowed]
+
+
+def build_registry(extra: tuple = (), builtins: tuple[str, ...] = DEFAULT_PLUGINS) -> Registry:
+    """A fresh registry: built-ins first, then installed entry points, then ``extra`` plugin objects.
+
+    ``extra`` lets tests and notebooks register a plugin without packaging it.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    registry = Registry()
+    from fairbench import __version__
+
+    for module_name in builtins:
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            registry.problems.append(f"built-in plugin {module_name!r} failed to import: {_first_line(exc)}")
+            continue
+        pm.register(module, name=module_name)
+        registry.plugins[module_name] = PluginInfo(module_name, "builtin", __version__)
+    for ep in _wanted_entry_points():
+        dist = ep.dist.name if ep.dist else "?"
+        version = ep.dist.version if ep.dist else "?"
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as exc:
+            registry.problems.append(f"plugin {ep.name!r} ({dist}) failed to load and was skipped: {_first_line(exc)}")
+            continue
+        registry.plugins[ep.name] = PluginInfo(ep.name, dist, version)
+    for plugin in extra:
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        pm.register(plugin, name=name)
+        registry.plugins[name] = PluginInfo(name, "local", "-")
+    _collect(pm, registry)
+    return registry
+
+
+@lru_cache(maxsize=1)
+def get_registry() -> Registry:
+    """The process-wide registry (built once)."""
+    return build_registry()

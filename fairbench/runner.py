@@ -1,0 +1,252 @@
+"""`compare`: plan the cells of a comparison, compute the missing ones, export what is stored.
+
+Order of work: the baseline of every seed first (its learner's scores feed the post-processing
+methods and its metrics are every user-side method's zero-flip cell), then every other
+(seed, intervention) task.  Each task's rows are written to the store as soon as they arrive.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from fairbench.collective import check_alpha, check_budgets, form_collective
+from fairbench.contract import Intervention
+from fairbench.errors import UserInputError
+from fairbench.interventions.baseline import BASELINE
+from fairbench.learners import learner_params, make_learner
+from fairbench.pareto import fronts
+from fairbench.plugins import Registry, get_registry
+from fairbench.prepared import Prepared, prepare
+from fairbench.store import ResultStore, cell_key
+from fairbench.tasks import Settings, Task, TaskResult, run_task
+
+DEFAULT_BUDGET_FRACTIONS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0)
+DEFAULT_SEEDS = 3
+CELL_COLUMNS = (
+    "dataset", "intervention", "side", "stage", "knob", "knob_value", "seed", "alpha", "majority_knowledge",
+    "learner", "error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap", "tpr_a0", "tpr_a1", "fpr_a0", "fpr_a1",
+    "n_flips", "n_candidates", "budget_capped", "status", "message", "note", "fit_seconds", "method_seconds",
+)
+
+
+@dataclass
+class CompareResult:
+    """What a comparison produced: cells and fronts as DataFrames, plus where they were written."""
+
+    dataset: str
+    cells: pd.DataFrame
+    fronts: pd.DataFrame
+    output: Path | None
+    computed: int = 0
+    reused: int = 0
+    problems: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        bad = self.cells[self.cells["status"] != "ok"]
+        seen = {}
+        for _, row in bad.iterrows():
+            seen.setdefault((row["intervention"], row["message"]), 0)
+            seen[(row["intervention"], row["message"])] += 1
+        return [f"{name}: {n} cell(s) {msg}" for (name, msg), n in seen.items()]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.problems
+
+    def table(self) -> str:
+        from fairbench.report import fronts_table
+
+        return fronts_table(self.fronts)
+
+
+def load(dataset: str, registry: Registry | None = None, **options) -> "object":
+    """Load a registered dataset by name (``csv:PATH`` for bring-your-own data)."""
+    registry = registry or get_registry()
+    spec = registry.dataset(dataset)
+    if dataset.startswith("csv:"):
+        options["path"] = dataset[4:]
+    reason = spec.availability()
+    if reason and not dataset.startswith("csv:"):
+        from fairbench.errors import UnavailableError
+
+        raise UnavailableError(f"dataset {dataset!r} is not available here: {reason}")
+    return spec.loader(**options)
+
+
+def _default_output(dataset: str) -> Path:
+    name = "csv-" + Path(dataset[4:]).stem if dataset.startswith("csv:") else dataset
+    return Path("results") / name
+
+
+def select_interventions(registry: Registry, names: Iterable[str] | None) -> tuple[list[Intervention], list[str]]:
+    """The interventions to run (baseline always first) and the ones skipped as unavailable."""
+    if names is None:
+        chosen = list(registry.interventions.values())
+    else:
+        chosen = [registry.intervention(n) for n in dict.fromkeys(names)]
+    if BASELINE not in [iv.name for iv in chosen]:
+        chosen.insert(0, registry.intervention(BASELINE))
+    chosen.sort(key=lambda iv: iv.name != BASELINE)
+    runnable, skipped = [], []
+    for iv in chosen:
+        reason = registry.unavailable_reason(iv)
+        (skipped.append(f"unavailable: {reason}") if reason else runnable.append(iv))
+    return runnable, skipped
+
+
+def default_budgets(data: Prepared, alpha: float, majority_knowledge: int | None) -> tuple[int, ...]:
+    """Budgets as fractions of the candidate pool of seed 0, so every seed uses the same M values."""
+    collective = form_collective(data.split(0).train, data.a, data.y, alpha, 0, majority_knowledge)
+    n = len(collective.candidates)
+    return tuple(sorted({int(round(f * n)) for f in DEFAULT_BUDGET_FRACTIONS}))
+
+
+def _identity(data: Prepared, options: dict, iv: Intervention, knob, seed: int, settings: Settings) -> dict:
+    identity = {
+        "dataset": data.name, "data": data.fingerprint, "options": options,
+        "intervention": iv.name, "version": iv.version, "plugin": iv.plugin,
+        "params": {**iv.params, **settings.params.get(iv.name, {})},
+        "knob_value": knob, "seed": seed, "learner": settings.learner, "learner_params": learner_params(settings.learner),
+    }
+    if iv.stage == "labels":
+        identity.update(alpha=settings.alpha, majority_knowledge=settings.majority_knowledge,
+                        tune=dict(iv.tune) if settings.tune else None)
+    return identity
+
+
+def plan(data: Prepared, options: dict, interventions: list[Intervention], seeds: list[int], budgets,
+         settings: Settings) -> list[Task]:
+    needs_post = any(iv.stage == "post" for iv in interventions)
+    tasks = []
+    for iv in interventions:
+        grid = budgets if iv.stage == "labels" else iv.grid
+        for seed in seeds:
+            cells = tuple((float(k) if iv.stage != "labels" else int(k),
+                           cell_key(_identity(data, options, iv, k, seed, settings))) for k in grid)
+            tasks.append(Task(iv, seed, cells, needs_probabilities=needs_post and iv.name == BASELINE))
+    return tasks
+
+
+def _execute(data: Prepared, tasks: list[Task], settings: Settings, jobs: int, baselines: dict) -> Iterator[tuple[Task, TaskResult]]:
+    if jobs <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield task, run_task(data, task, settings, baselines.get(task.seed))
+        return
+    from joblib import Parallel, delayed
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
+    yield from parallel(delayed(_run_limited)(data, task, settings, baselines.get(task.seed), threads) for task in tasks)
+
+
+def _run_limited(data, task, settings, baseline, threads):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        return task, run_task(data, task, settings, baseline)
+
+
+def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, seeds: int | Iterable[int] = DEFAULT_SEEDS,
+            alpha: float = 0.3, budgets: Iterable[int] | None = None, majority_knowledge: int | None = None,
+            learner: str = "hgb", output: str | os.PathLike | None = None, jobs: int = 1, fresh: bool = False,
+            tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
+            params: dict | None = None, progress: bool = False, write: bool = True,
+            registry: Registry | None = None) -> CompareResult:
+    """Run (or resume) a comparison and return its cells and fronts.
+
+    ``seeds`` is a count (seeds 0..N-1) or explicit seed values.  Cells already in the output
+    directory's store are reused unless ``fresh``.
+    """
+    registry = registry or get_registry()
+    check_alpha(alpha)
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if isinstance(seeds, int) and seeds < 1:
+        raise UserInputError(f"seeds must be at least 1, got {seeds}")
+    if majority_knowledge is not None and majority_knowledge < 0:
+        raise UserInputError(f"--majority-knowledge must be >= 0 rows, got {majority_knowledge}")
+    make_learner(learner, 0)  # unknown learner: clear error before any work
+    chosen, problems = select_interventions(registry, interventions)
+    problems = list(registry.problems) + problems
+    options = dict(dataset_options or {})
+    data = prepare(load(dataset, registry, **options))
+    data.name = dataset
+    budget_values = check_budgets(budgets) if budgets is not None else default_budgets(data, alpha, majority_knowledge)
+    settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
+                        cell_timeout=cell_timeout, params=params or {})
+    tasks = plan(data, options, chosen, seed_list, budget_values, settings)
+    out_dir = Path(output) if output is not None else _default_output(dataset)
+    store = ResultStore(out_dir)
+    try:
+        store.lock()
+        all_keys = [key for t in tasks for _, key in t.cells]
+        if fresh:
+            store.delete(all_keys)
+        done = store.existing(all_keys)
+        computed = _run(store, data, tasks, settings, jobs, done, progress)
+        rows = store.rows(all_keys)
+    finally:
+        store.close()
+    cells = _cells_frame(rows, dataset)
+    result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed, problems)
+    if write:
+        from fairbench.report import write_outputs
+
+        result.files = write_outputs(result)
+    return result
+
+
+def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settings, jobs: int, done: set, progress: bool) -> int:
+    """Compute every missing cell; returns how many were computed."""
+    from tqdm import tqdm
+
+    def missing(task: Task) -> Task:
+        return Task(task.intervention, task.seed, tuple(c for c in task.cells if c[1] not in done), task.needs_probabilities)
+
+    post_seeds = {t.seed for t in tasks if t.intervention.stage == "post" and missing(t).cells}
+    first = [t for t in tasks if t.intervention.name == BASELINE]
+    rest = [missing(t) for t in tasks if t.intervention.name != BASELINE]
+    rest = [t for t in rest if t.cells]
+    first = [t for t in first if t.cells[0][1] not in done or t.seed in post_seeds or any(r.seed == t.seed for r in rest)]
+    total = sum(len(t.cells) for t in rest) + sum(1 for t in first if t.cells[0][1] not in done)
+    bar = tqdm(total=total, disable=not progress, unit="cell", file=sys.stderr)
+    computed = 0
+    baselines: dict[int, dict] = {}
+    try:
+        for task, result in _execute(data, first, settings, jobs, {}):
+            baselines[task.seed] = {"row": result.rows[0], "probabilities": result.probabilities}
+            if task.cells[0][1] not in done:
+                _stamp(result.rows, data)
+                store.put(result.rows)
+                computed += 1
+                bar.update(1)
+        for task, result in _execute(data, rest, settings, jobs, baselines):
+            _stamp(result.rows, data)
+            store.put(result.rows)
+            computed += len(result.rows)
+            bar.update(len(result.rows))
+    finally:
+        bar.close()
+    return computed
+
+
+def _stamp(rows: list[dict], data: Prepared) -> None:
+    for row in rows:
+        row["dataset"] = data.name
+
+
+def _cells_frame(rows: list[dict], dataset: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    for col in CELL_COLUMNS:
+        if col not in frame:
+            frame[col] = np.nan
+    extra = [c for c in frame.columns if c not in CELL_COLUMNS and c not in ("key",)]
+    frame = frame[list(CELL_COLUMNS) + extra + ["key"]]
+    return frame.reset_index(drop=True)

@@ -1,0 +1,319 @@
+"""One task = one (seed, intervention): the work that shares a split, a collective or a fit.
+
+A task computes the cells it is given (one per knob value) and returns their rows.  An
+exception inside plugin code fails only that cell (status ``error`` with the message's first
+line); a cell that runs past the time limit is recorded as ``timeout``.
+"""
+from __future__ import annotations
+
+import itertools
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fairbench.collective import flip, form_collective, rank_candidates
+from fairbench.contract import CollectiveView, Intervention
+from fairbench.errors import FairbenchError, PluginError
+from fairbench.learners import make_learner
+from fairbench.metrics import evaluate
+from fairbench.prepared import Prepared, Split
+
+TUNE_STREAM = 0x7E57
+TUNE_FRACTION = 0.15
+TUNE_BUDGET_FRACTIONS = (0.3, 0.6)
+HOLDOUT_FOLDS = 3
+
+
+class CellTimeout(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every task of one run shares."""
+
+    alpha: float = 0.3
+    majority_knowledge: int | None = None
+    learner: str = "hgb"
+    tune: bool = True
+    cell_timeout: float | None = None
+    params: dict = field(default_factory=dict)  # per-intervention parameter overrides
+
+
+@dataclass(frozen=True)
+class Task:
+    intervention: Intervention
+    seed: int
+    cells: tuple[tuple[float, str], ...]  # (knob value, key)
+    needs_probabilities: bool = False     # baseline only: also return scores for post methods
+
+
+@dataclass
+class TaskResult:
+    rows: list[dict]
+    probabilities: dict[str, np.ndarray] | None = None
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise CellTimeout after ``seconds`` (main thread only; elsewhere no limit applies)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expire(signum, frame):
+        raise CellTimeout(f"cell exceeded the {seconds:g} s time limit")
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _row(task: Task, knob_value, key: str, settings: Settings) -> dict:
+    iv = task.intervention
+    user = iv.stage == "labels"
+    return {
+        "key": key, "intervention": iv.name, "side": iv.side, "stage": iv.stage, "knob": iv.knob,
+        "knob_value": knob_value, "seed": task.seed,
+        "alpha": settings.alpha if user else None,
+        "majority_knowledge": settings.majority_knowledge if user else None,
+        "learner": settings.learner, "plugin": iv.plugin, "status": "ok", "message": "",
+        "n_flips": 0 if user else None,
+    }
+
+
+def _fail(row: dict, exc: BaseException) -> dict:
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    row["status"] = "timeout" if isinstance(exc, CellTimeout) else "error"
+    prefix = "" if isinstance(exc, (FairbenchError, CellTimeout)) else f"{type(exc).__name__}: "
+    row["message"] = f"{prefix}{first}"[:500]
+    return row
+
+
+def _fit_predict(learner_name: str, seed: int, X_train, y_train, X_test, proba: bool = False):
+    learner = make_learner(learner_name, seed)
+    start = time.perf_counter()
+    learner.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    if proba:
+        return learner.predict_proba(X_test)[:, 1], seconds
+    return learner.predict(X_test), seconds
+
+
+def _learner_for_constant(y_train) -> bool:
+    return len(np.unique(y_train)) < 2
+
+
+def _train_and_score(data: Prepared, split: Split, y_train, settings: Settings, X_train=None, X_test=None):
+    """Fit the firm's learner and return (metrics, fit seconds); a one-class train set predicts it."""
+    X_train = data.X[split.train] if X_train is None else X_train
+    X_test = data.X[split.test] if X_test is None else X_test
+    if _learner_for_constant(y_train):
+        pred, seconds = np.full(len(split.test), int(y_train[0])), 0.0
+    else:
+        pred, seconds = _fit_predict(settings.learner, split.seed, X_train, y_train, X_test)
+    return evaluate(data.y[split.test], pred, data.a[split.test]), seconds
+
+
+def run_task(data: Prepared, task: Task, settings: Settings, baseline: dict | None = None) -> TaskResult:
+    """Compute every cell of ``task``; ``baseline`` carries the seed's baseline outputs."""
+    split = data.split(task.seed)
+    stage = task.intervention.stage
+    if task.intervention.side == "baseline":
+        return _baseline(data, split, task, settings)
+    if stage == "labels":
+        return TaskResult(_labels(data, split, task, settings, baseline))
+    return TaskResult(_firm(data, split, task, settings, baseline))
+
+
+def _baseline(data: Prepared, split: Split, task: Task, settings: Settings) -> TaskResult:
+    (knob, key), = task.cells
+    row = _row(task, knob, key, settings)
+    y_train = data.y[split.train]
+    probabilities = None
+    try:
+        with time_limit(settings.cell_timeout):
+            X_train, X_test = data.X[split.train], data.X[split.test]
+            if _learner_for_constant(y_train):
+                test_proba, seconds = np.full(len(split.test), float(y_train[0])), 0.0
+            else:
+                test_proba, seconds = _fit_predict(settings.learner, split.seed, X_train, y_train, X_test, proba=True)
+            row.update(evaluate(data.y[split.test], (test_proba >= 0.5).astype(int), data.a[split.test]))
+            row["fit_seconds"] = seconds
+            if task.needs_probabilities:
+                probabilities = {"test": test_proba, "holdout": _holdout_probabilities(data, split, settings)}
+    except Exception as exc:
+        _fail(row, exc)
+    return TaskResult([row], probabilities)
+
+
+def _holdout_probabilities(data: Prepared, split: Split, settings: Settings) -> np.ndarray:
+    """Out-of-fold P(y=1) for every training row: post-processors are fit on these, never on test."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    y_train = data.y[split.train]
+    if _learner_for_constant(y_train) or np.bincount(y_train).min() < HOLDOUT_FOLDS:
+        return np.full(len(split.train), float(y_train.mean()))
+    folds = StratifiedKFold(HOLDOUT_FOLDS, shuffle=True, random_state=split.seed)
+    learner = make_learner(settings.learner, split.seed)
+    return cross_val_predict(learner, data.X[split.train], y_train, cv=folds, method="predict_proba")[:, 1]
+
+
+def _make(iv: Intervention, knob, seed: int, settings: Settings, extra: dict | None = None):
+    params = {**iv.params, **settings.params.get(iv.name, {}), **(extra or {})}
+    try:
+        return iv.make(knob, seed, **params)
+    except FairbenchError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"intervention {iv.name!r} (plugin {iv.plugin!r}) failed to build: {type(exc).__name__}: {exc}") from exc
+
+
+def _view(Z: np.ndarray, y: np.ndarray, collective, seed: int) -> CollectiveView:
+    return CollectiveView(
+        candidates=Z[collective.candidates], collective=Z[collective.members], collective_y=y[collective.members],
+        majority=Z[collective.known_majority], majority_y=y[collective.known_majority], random_state=seed,
+    )
+
+
+def _scores(iv: Intervention, Z, y, collective, seed: int, settings: Settings, params: dict) -> np.ndarray:
+    scorer = _make(iv, None, seed, settings, params)
+    scores = scorer.score(_view(Z, y, collective, seed))
+    return rank_candidates(scores, len(collective.candidates), seed, iv.name)
+
+
+def _tuned_params(iv: Intervention, data: Prepared, split: Split, Z, settings: Settings) -> dict:
+    """Pick the tuning parameters with the lowest EqOd on a 15% validation slice of train."""
+    if not settings.tune or not iv.tune:
+        return {}
+    rng = np.random.default_rng([split.seed, TUNE_STREAM])
+    shuffled = rng.permutation(split.train)
+    n_val = max(1, int(round(TUNE_FRACTION * len(shuffled))))
+    inner = Split(split.seed, np.sort(shuffled[n_val:]), np.sort(shuffled[:n_val]))
+    collective = form_collective(inner.train, data.a, data.y, settings.alpha, split.seed, settings.majority_knowledge)
+    n_cand = len(collective.candidates)
+    budgets = sorted({max(1, int(round(f * n_cand))) for f in TUNE_BUDGET_FRACTIONS}) if n_cand else [0]
+    names = list(iv.tune)
+    best, best_value = {}, np.inf
+    for values in itertools.product(*(iv.tune[n] for n in names)):
+        params = dict(zip(names, values))
+        ranking = _scores(iv, Z, data.y, collective, split.seed, settings, params)
+        results = []
+        for budget in budgets:
+            y_mod, _ = flip(data.y, collective.candidates, ranking, budget)
+            metrics, _ = _train_and_score(data, inner, y_mod[inner.train], settings)
+            results.append(metrics["eqod"])
+        value = np.nanmin(results) if not np.all(np.isnan(results)) else np.inf
+        if value < best_value:
+            best, best_value = params, value
+    return best or {n: iv.tune[n][0] for n in names}
+
+
+def _labels(data: Prepared, split: Split, task: Task, settings: Settings, baseline: dict | None) -> list[dict]:
+    iv = task.intervention
+    rows = [_row(task, knob, key, settings) for knob, key in task.cells]
+    try:
+        with time_limit(settings.cell_timeout):
+            start = time.perf_counter()
+            Z = data.scoring_space(split.train)
+            collective = form_collective(split.train, data.a, data.y, settings.alpha, task.seed, settings.majority_knowledge)
+            params = _tuned_params(iv, data, split, Z, settings)
+            ranking = _scores(iv, Z, data.y, collective, task.seed, settings, params)
+            method_seconds = time.perf_counter() - start
+    except Exception as exc:
+        return [_fail(row, exc) for row in rows]
+    n_candidates = len(collective.candidates)
+    for row, (budget, _) in zip(rows, task.cells):
+        row.update({"n_candidates": n_candidates, "n_collective": len(collective.members),
+                    "n_majority_known": len(collective.known_majority), "method_seconds": method_seconds,
+                    "params": params, "budget_capped": int(budget) > n_candidates})
+        try:
+            with time_limit(settings.cell_timeout):
+                y_mod, n_flips = flip(data.y, collective.candidates, ranking, int(budget))
+                row["n_flips"] = n_flips
+                if n_flips == 0 and baseline and baseline.get("row", {}).get("status") == "ok":
+                    row.update({k: v for k, v in baseline["row"].items() if k in _METRIC_KEYS})
+                    row["fit_seconds"] = 0.0
+                    continue
+                metrics, seconds = _train_and_score(data, split, y_mod[split.train], settings)
+                row.update(metrics)
+                row["fit_seconds"] = seconds
+        except Exception as exc:
+            _fail(row, exc)
+    return rows
+
+
+_METRIC_KEYS = ("error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap", "tpr_a0", "tpr_a1", "fpr_a0", "fpr_a1", "note")
+
+
+def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline: dict | None) -> list[dict]:
+    iv = task.intervention
+    rows = []
+    X_train, X_test = data.X[split.train], data.X[split.test]
+    y_train, a_train, a_test = data.y[split.train], data.a[split.train], data.a[split.test]
+    context = {"categorical": data.categorical, "columns": data.columns, "sensitive": data.sensitive}
+    for knob, key in task.cells:
+        row = _row(task, knob, key, settings)
+        try:
+            with time_limit(settings.cell_timeout):
+                method = _make(iv, knob, task.seed, settings, _accepted(iv, context))
+                start = time.perf_counter()
+                if iv.stage == "pre":
+                    method.fit(X_train, y_train, a_train)
+                    Z_train = _checked(method.transform(X_train, a_train), len(split.train), iv, "transform(train)")
+                    Z_test = _checked(method.transform(X_test, a_test), len(split.test), iv, "transform(test)")
+                    row["method_seconds"] = time.perf_counter() - start
+                    metrics, seconds = _train_and_score(data, split, y_train, settings, Z_train, Z_test)
+                    row["fit_seconds"] = seconds
+                    if hasattr(method, "certify"):
+                        row.update(method.certify(X_test, a_test))
+                elif iv.stage == "in":
+                    method.fit(X_train, y_train, a_train, make_learner(settings.learner, task.seed))
+                    row["method_seconds"] = row["fit_seconds"] = time.perf_counter() - start
+                    pred = _checked(method.predict(X_test, a_test), len(split.test), iv, "predict")
+                    metrics = evaluate(data.y[split.test], pred, a_test)
+                else:  # post
+                    if not baseline or baseline.get("probabilities") is None:
+                        raise PluginError(f"post-processing {iv.name!r} needs the baseline learner's scores, which failed")
+                    probs = baseline["probabilities"]
+                    method.fit(probs["holdout"], y_train, a_train)
+                    pred = _checked(method.predict(probs["test"], a_test), len(split.test), iv, "predict")
+                    row["method_seconds"] = time.perf_counter() - start
+                    row["fit_seconds"] = baseline["row"].get("fit_seconds", 0.0)
+                    metrics = evaluate(data.y[split.test], pred, a_test)
+                row.update(metrics)
+                row.update(getattr(method, "extra_metrics", None) or {})
+        except Exception as exc:
+            _fail(row, exc)
+        rows.append(row)
+    return rows
+
+
+def _accepted(iv: Intervention, context: dict) -> dict:
+    """The harness context (column facts) a plugin's ``make`` declares it accepts."""
+    import inspect
+
+    try:
+        sig = inspect.signature(iv.make)
+    except (TypeError, ValueError):
+        return {}
+    return {k: v for k, v in context.items() if k in sig.parameters}
+
+
+def _checked(values: Any, n_rows: int, iv: Intervention, what: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.shape[0:1] != (n_rows,):
+        raise PluginError(f"intervention {iv.name!r} {what} returned {arr.shape[0] if arr.ndim else 'a scalar'} rows, expected {n_rows}")
+    if np.issubdtype(arr.dtype, np.number) and arr.size and not np.all(np.isfinite(arr.astype(float))):
+        raise PluginError(f"intervention {iv.name!r} {what} returned NaN or inf values")
+    return arr
+

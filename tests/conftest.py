@@ -1,0 +1,42 @@
+"""Shared fixtures: small synthetic data and registries with test-only plugins."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+# One BLAS/OpenMP thread per test process: tiny fits are slower with more threads, and
+# far slower when another process shares the cores (OpenMP spin-waits).
+threadpool_limits(1)
+
+from fairbench import DatasetSpec, hookimpl
+from fairbench.contract import Dataset
+from fairbench.plugins import build_registry
+
+
+def biased_data(n: int = 1500, minority: float = 0.2, seed: int = 0, name: str = "toy") -> Dataset:
+    """Two features; the minority's features are shifted so a learner under-predicts its y=1."""
+    rng = np.random.default_rng(seed)
+    a = (rng.random(n) < minority).astype(int)
+    y = (rng.random(n) < np.where(a == 1, 0.35, 0.5)).astype(int)
+    x1 = rng.normal(y * 1.5 - 0.6 * a, 1.0)
+    x2 = rng.normal(-1.0 * a, 1.0)
+    X = pd.DataFrame({"x1": x1, "x2": x2, "group": a})
+    return Dataset(name=name, X=X, a=a, y=y, sensitive_column="group")
+
+
+class ToyDatasets:
+    """A test-only dataset plugin."""
+
+    @hookimpl
+    def fairbench_register_datasets(self, register):
+        for name, n in (("toy", 1500), ("toy-small", 300)):
+            register(DatasetSpec(name=name, loader=lambda n=n, name=name, **o: biased_data(n=n, name=name),
+                                 description="synthetic biased data", sensitive="group", protected="a=1",
+                                 favourable="y=1", source="tests", rows=n))
+
+
+@pytest.fixture(scope="session")
+def registry():
+    return build_registry(extra=(ToyDatasets(),))
