@@ -205,6 +205,8 @@ def test_synthetic_geometry_and_counterfactuals():
     assert 0 < data.info["minority_noise_rate"] < 0.5
     flipped = load_synthetic_4gmm(n=20000, mu=1.0, psi=2.0, sigma=0.5, seed=1)
     assert flipped.info["minority_noise_rate"] > 0.5  # psi > mu: the majority rule mislabels the minority
+    import pickle
+    assert pickle.loads(pickle.dumps(data)).info["majority_bayes_rule"](x[:5]).tolist() == counterfactual[:5].tolist()
 
 
 # --- csv ------------------------------------------------------------------------------------
@@ -224,6 +226,12 @@ def test_csv_loads_with_text_columns_and_keeps_feature_nan(tmp_path):
     assert np.isnan(data.X.loc[1, "city"]) and np.isnan(data.X.loc[2, "age"])
     assert list(load_csv(path=path, label="outcome", sensitive="group", protected_value="B",
                          favourable_value="yes", drop_sensitive=True).X.columns) == ["age", "city"]
+
+
+def test_csv_forced_categorical_keeps_numeric_order(tmp_path):
+    path = _write(tmp_path, "zone,a,y\n10,0,1\n2,1,0\n2,0,0\n")
+    data = load_csv(path=path, categorical="zone")
+    assert data.X["zone"].tolist() == [1, 0, 0] and data.info["categories"]["zone"] == [2, 10]
 
 
 def test_csv_zero_one_defaults_and_test_column(tmp_path):

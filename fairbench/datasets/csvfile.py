@@ -148,7 +148,10 @@ def load_csv(path: str | None = None, label: str = "y", sensitive: str = "a", pr
         series = features[column]
         if pd.api.types.is_bool_dtype(series):
             features[column] = series.astype("int64")
-        elif column in forced or not pd.api.types.is_numeric_dtype(series):
+        elif column in forced and pd.api.types.is_numeric_dtype(series):
+            features[column], categories[column] = sorted_codes(series)  # numeric order: 2 < 10
+            coded.append(column)
+        elif not pd.api.types.is_numeric_dtype(series):
             features[column], categories[column] = sorted_codes(series.astype(str).where(series.notna()))
             coded.append(column)
     info = {

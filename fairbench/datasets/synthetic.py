@@ -1,8 +1,6 @@
 """The 2-D four-Gaussian mixture P_4GMM of Proposition 2 / Figure 6 / appendix B.1 of the paper."""
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pandas as pd
 
@@ -29,7 +27,21 @@ def centres(mu: float, psi: float) -> dict[tuple[int, int], np.ndarray]:
     return out
 
 
-def majority_bayes_rule(mu: float, psi: float, sigma: float, prior_y1: float = 0.5) -> Callable[[np.ndarray], np.ndarray]:
+class LinearRule:
+    """A picklable linear classifier x -> 1[x . weight + bias > 0] on the columns x1, x2."""
+
+    def __init__(self, weight: np.ndarray, bias: float):
+        self.weight = np.asarray(weight, dtype=float)
+        self.bias = float(bias)
+
+    def __call__(self, x) -> np.ndarray:
+        return (np.asarray(x, dtype=float)[:, :2] @ self.weight + self.bias > 0).astype(np.int64)
+
+    def __repr__(self) -> str:
+        return f"LinearRule(weight={self.weight.tolist()}, bias={self.bias:.4g})"
+
+
+def majority_bayes_rule(mu: float, psi: float, sigma: float, prior_y1: float = 0.5) -> LinearRule:
     """The Bayes classifier of the majority distribution P(y | x, a=0) as a function of x (n x 2).
 
     Both majority Gaussians share the covariance sigma^2 I, so the rule is linear:
@@ -40,12 +52,7 @@ def majority_bayes_rule(mu: float, psi: float, sigma: float, prior_y1: float = 0
     m1, m0 = c[(1, 0)], c[(0, 0)]
     weight = (m1 - m0) / sigma**2
     bias = -(m1 @ m1 - m0 @ m0) / (2 * sigma**2) + np.log(prior_y1 / (1 - prior_y1))
-
-    def rule(x: np.ndarray) -> np.ndarray:
-        return (np.asarray(x, dtype=float)[:, :2] @ weight + bias > 0).astype(np.int64)
-
-    rule.weight, rule.bias = weight, bias  # type: ignore[attr-defined]
-    return rule
+    return LinearRule(weight, bias)
 
 
 def _cell_sizes(n: int, minority_fraction: float) -> dict[tuple[int, int], int]:
