@@ -45,7 +45,8 @@ class CompareResult:
     output: Path | None
     computed: int = 0
     reused: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)   # warnings: broken plugins, skipped methods
+    unavailable: list[str] = field(default_factory=list)  # requested by name but not installable here
     files: list[Path] = field(default_factory=list)
 
     @property
@@ -55,11 +56,11 @@ class CompareResult:
         for _, row in bad.iterrows():
             seen.setdefault((row["intervention"], row["message"]), 0)
             seen[(row["intervention"], row["message"])] += 1
-        return [f"{name}: {n} cell(s) {msg}" for (name, msg), n in seen.items()]
+        return self.unavailable + [f"{name}: {n} cell(s) {msg}" for (name, msg), n in seen.items()]
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.problems
+        return not self.failures
 
     def table(self) -> str:
         from fairbench.report import fronts_table
@@ -68,16 +69,15 @@ class CompareResult:
 
 
 def load(dataset: str, registry: Registry | None = None, **options) -> "object":
-    """Load a registered dataset by name (``csv:PATH`` for bring-your-own data)."""
+    """Load a registered dataset by name (``csv:PATH`` for bring-your-own data).
+
+    A dataset whose files are missing raises UnavailableError from its loader, with the one
+    line that makes it available.
+    """
     registry = registry or get_registry()
     spec = registry.dataset(dataset)
     if dataset.startswith("csv:"):
         options["path"] = dataset[4:]
-    reason = spec.availability()
-    if reason and not dataset.startswith("csv:"):
-        from fairbench.errors import UnavailableError
-
-        raise UnavailableError(f"dataset {dataset!r} is not available here: {reason}")
     return spec.loader(**options)
 
 
@@ -173,8 +173,9 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     if majority_knowledge is not None and majority_knowledge < 0:
         raise UserInputError(f"--majority-knowledge must be >= 0 rows, got {majority_knowledge}")
     make_learner(learner, 0)  # unknown learner: clear error before any work
-    chosen, problems = select_interventions(registry, interventions)
-    problems = list(registry.problems) + problems
+    chosen, skipped = select_interventions(registry, interventions)
+    problems = list(registry.problems) + ([] if interventions is not None else skipped)
+    unavailable = skipped if interventions is not None else []
     options = dict(dataset_options or {})
     data = prepare(load(dataset, registry, **options))
     data.name = dataset
@@ -195,7 +196,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     finally:
         store.close()
     cells = _cells_frame(rows, dataset)
-    result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed, problems)
+    result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed, problems, unavailable)
     if write:
         from fairbench.report import write_outputs
 
