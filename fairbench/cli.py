@@ -37,6 +37,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--learner", default="hgb", help="firm's learner: hgb (default, as the paper) or logreg")
     p.add_argument("--output", help="output directory (default results/<dataset>/)")
     p.add_argument("--jobs", type=int, default=0, help="parallel worker processes (default: all cores)")
+    p.add_argument("--executor", default="local", choices=["local", "dask"], help="run cells locally or on a Dask cluster")
+    p.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://host:8786")
     p.add_argument("--fresh", action="store_true", help="recompute cells already in the store")
     p.add_argument("--no-tune", dest="tune", action="store_false", help="use k=10 instead of tuning k on validation")
     p.add_argument("--cell-timeout", type=float, help="seconds before a cell is stopped and recorded as timeout")
@@ -99,6 +101,7 @@ def _compare(args) -> int:
         dataset=args.dataset, interventions=args.interventions, seeds=args.seeds, alpha=args.alpha,
         budgets=args.budgets, majority_knowledge=args.majority_knowledge, learner=args.learner,
         output=args.output, jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune,
+        executor=args.executor, scheduler=args.scheduler,
         cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), progress=not args.quiet,
     )
     return summarize(result)

@@ -135,7 +135,25 @@ def plan(data: Prepared, options: dict, interventions: list[Intervention], seeds
     return tasks
 
 
-def _execute(data: Prepared, tasks: list[Task], settings: Settings, jobs: int, baselines: dict) -> Iterator[tuple[Task, TaskResult]]:
+@dataclass(frozen=True)
+class Executor:
+    """Where tasks run: ``local`` worker processes (joblib) or an existing Dask cluster."""
+
+    kind: str = "local"
+    jobs: int = 1
+    scheduler: str | None = None
+
+    def run(self, data: Prepared, tasks: list[Task], settings: Settings, baselines: dict) -> Iterator[tuple[Task, TaskResult]]:
+        if not tasks:
+            return iter(())
+        if self.kind == "dask":
+            return _execute_dask(data, tasks, settings, baselines, self.scheduler)
+        if self.kind != "local":
+            raise UserInputError(f"unknown executor {self.kind!r}; valid executors: local, dask")
+        return _execute_local(data, tasks, settings, baselines, self.jobs)
+
+
+def _execute_local(data: Prepared, tasks: list[Task], settings: Settings, baselines: dict, jobs: int):
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield task, run_task(data, task, settings, baselines.get(task.seed))
@@ -148,15 +166,39 @@ def _execute(data: Prepared, tasks: list[Task], settings: Settings, jobs: int, b
 
 
 def _run_limited(data, task, settings, baseline, threads):
+    """Run one task with the learner's own threads capped, so workers don't oversubscribe cores."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=threads):
         return task, run_task(data, task, settings, baseline)
 
 
+def _execute_dask(data: Prepared, tasks: list[Task], settings: Settings, baselines: dict, scheduler: str | None):
+    """Run tasks on a Dask cluster; results stream back and only this driver writes the store."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UserInputError('--executor dask needs dask.distributed: pip install "fairbench-collective[distributed]"') from None
+    if not scheduler:
+        raise UserInputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as exc:
+        raise UserInputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    try:
+        shared = client.scatter(data, broadcast=True)
+        futures = {client.submit(_run_limited, shared, task, settings, baselines.get(task.seed), 1, pure=False): task
+                   for task in tasks}
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+
+
 def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, seeds: int | Iterable[int] = DEFAULT_SEEDS,
             alpha: float = 0.3, budgets: Iterable[int] | None = None, majority_knowledge: int | None = None,
             learner: str = "hgb", output: str | os.PathLike | None = None, jobs: int = 1, fresh: bool = False,
+            executor: str = "local", scheduler: str | None = None,
             tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
             params: dict | None = None, progress: bool = False, write: bool = True,
             registry: Registry | None = None) -> CompareResult:
@@ -191,7 +233,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         if fresh:
             store.delete(all_keys)
         done = store.existing(all_keys)
-        computed = _run(store, data, tasks, settings, jobs, done, progress)
+        computed = _run(store, data, tasks, settings, Executor(executor, jobs, scheduler), done, progress)
         rows = store.rows(all_keys)
     finally:
         store.close()
@@ -204,7 +246,8 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     return result
 
 
-def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settings, jobs: int, done: set, progress: bool) -> int:
+def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settings, executor: Executor, done: set,
+         progress: bool) -> int:
     """Compute every missing cell; returns how many were computed."""
     from tqdm import tqdm
 
@@ -221,14 +264,14 @@ def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settin
     computed = 0
     baselines: dict[int, dict] = {}
     try:
-        for task, result in _execute(data, first, settings, jobs, {}):
+        for task, result in executor.run(data, first, settings, {}):
             baselines[task.seed] = {"row": result.rows[0], "probabilities": result.probabilities}
             if task.cells[0][1] not in done:
                 _stamp(result.rows, data)
                 store.put(result.rows)
                 computed += 1
                 bar.update(1)
-        for task, result in _execute(data, rest, settings, jobs, baselines):
+        for task, result in executor.run(data, rest, settings, baselines):
             _stamp(result.rows, data)
             store.put(result.rows)
             computed += len(result.rows)
