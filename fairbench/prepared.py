@@ -9,7 +9,7 @@ that Euclidean distances (RB-label, RB-dist) compare like with like.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -39,6 +39,12 @@ class Prepared:
     categorical: tuple[int, ...]
     sensitive: int | None
     is_test: np.ndarray | None
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_cache"] = {}  # each worker process fills its own
+        return state
 
     @cached_property
     def fingerprint(self) -> str:
@@ -50,7 +56,16 @@ class Prepared:
         return digest.hexdigest()[:16]
 
     def split(self, seed: int) -> Split:
-        """80/20 per seed (stratified by group and label where possible) or the predefined split."""
+        """80/20 per seed (stratified by group and label where possible) or the predefined split.
+
+        Computed once per seed and process, then shared by every task of that seed.
+        """
+        key = ("split", seed)
+        if key not in self._cache:
+            self._cache[key] = self._split(seed)
+        return self._cache[key]
+
+    def _split(self, seed: int) -> Split:
         n = len(self.y)
         if self.is_test is not None:
             return Split(seed, np.flatnonzero(~self.is_test), np.flatnonzero(self.is_test))
@@ -65,6 +80,12 @@ class Prepared:
 
     def scoring_space(self, train: np.ndarray) -> np.ndarray:
         """Standardised, imputed, one-hot features of every row, fitted on ``train`` rows only."""
+        key = ("scoring", hashlib.sha1(np.ascontiguousarray(train).tobytes()).hexdigest())
+        if key not in self._cache:
+            self._cache[key] = self._scoring_space(train)
+        return self._cache[key]
+
+    def _scoring_space(self, train: np.ndarray) -> np.ndarray:
         keep = [j for j in range(self.X.shape[1]) if j != self.sensitive]
         blocks = []
         for j in keep:
