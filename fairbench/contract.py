@@ -9,7 +9,11 @@ A plugin registers :class:`Intervention` or :class:`DatasetSpec` objects through
     candidates once and flips the top-M labels for every budget M.
 ``pre`` (firm side)
     an object with ``fit(X, y, a) -> self`` and ``transform(X, a) -> np.ndarray``; the learner is
-    trained on the transformed training rows and scored on transformed test rows.
+    trained on the transformed training rows and scored on transformed test rows.  Optionally
+    ``relabel(X, y, a) -> np.ndarray``: called after ``fit`` on the training rows, it returns one
+    0/1 label per row and the learner is trained on those labels instead of ``y`` (label-changing
+    pre-processing such as Kamiran & Calders' massaging; ``transform`` may return ``X`` as is).
+    The cell's ``n_flips`` records how many training labels changed.
 ``in`` (firm side)
     an object with ``fit(X, y, a, learner) -> self`` and ``predict(X, a) -> np.ndarray``.
 ``post`` (firm side)

@@ -269,10 +269,11 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                 start = time.perf_counter()
                 if iv.stage == "pre":
                     method.fit(X_train, y_train, a_train)
+                    y_fit = _relabeled(method, X_train, y_train, a_train, iv, row)
                     Z_train = _checked(method.transform(X_train, a_train), len(split.train), iv, "transform(train)")
                     Z_test = _checked(method.transform(X_test, a_test), len(split.test), iv, "transform(test)")
                     row["method_seconds"] = time.perf_counter() - start
-                    metrics, seconds = _train_and_score(data, split, y_train, settings, Z_train, Z_test)
+                    metrics, seconds = _train_and_score(data, split, y_fit, settings, Z_train, Z_test)
                     row["fit_seconds"] = seconds
                     if hasattr(method, "certify"):
                         row.update(method.certify(X_test, a_test))
@@ -296,6 +297,22 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
             _fail(row, exc)
         rows.append(row)
     return rows
+
+
+def _relabeled(method, X_train, y_train, a_train, iv: Intervention, row: dict) -> np.ndarray:
+    """Training labels for the learner: ``method.relabel(X, y, a)`` when a pre-stage object has it.
+
+    Label-changing pre-processing (e.g. Kamiran & Calders' massaging) returns new 0/1 training
+    labels; the number of changed labels is recorded as the cell's ``n_flips``.
+    """
+    if not hasattr(method, "relabel"):
+        return y_train
+    y_new = _checked(method.relabel(X_train, y_train.copy(), a_train), len(y_train), iv, "relabel")
+    if y_new.ndim != 1 or not np.isin(y_new, (0, 1)).all():
+        raise PluginError(f"intervention {iv.name!r} relabel returned values other than one 0/1 label per training row")
+    y_new = y_new.astype(y_train.dtype)
+    row["n_flips"] = int(np.sum(y_new != y_train))
+    return y_new
 
 
 def _accepted(iv: Intervention, context: dict) -> dict:
