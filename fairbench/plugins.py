@@ -94,7 +94,12 @@ def _validate(item: Intervention, plugin: str) -> Intervention:
 
 
 def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
-    """Call each plugin's hooks separately so one broken plugin cannot spoil the others."""
+    """Call each plugin's hooks separately so one broken plugin cannot spoil the others.
+
+    A plugin's registrations through one hook are accepted or rejected together: a name that is
+    already taken (by an earlier plugin, or twice by the same one) rejects them all, with a
+    message naming both plugins, so a half-registered plugin never runs.
+    """
     kinds = (
         ("fairbench_register_interventions", registry.interventions, "intervention", "interventions"),
         ("fairbench_register_datasets", registry.datasets, "dataset", "datasets"),
@@ -105,6 +110,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
             staged: list = []
             try:
                 impl.function(register=staged.append)
+                accepted = {}
                 for item in staged:
                     if kind == "intervention":
                         item = _validate(item, plugin)
@@ -112,16 +118,20 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
                         raise PluginError(f"plugin {plugin!r} registered {type(item).__name__}, expected fairbench.DatasetSpec")
                     else:
                         item = replace(item, plugin=plugin)
-                    if item.name in table:
+                    owner = table[item.name].plugin if item.name in table else plugin if item.name in accepted else None
+                    if owner is not None:
                         raise PluginError(
-                            f"plugin {plugin!r} registers {kind} {item.name!r}, already provided by plugin {table[item.name].plugin!r}; rejected"
+                            f"plugin {plugin!r} registers {kind} {item.name!r}, already provided by plugin {owner!r}; "
+                            f"plugin {plugin!r}'s {attr} were rejected"
                         )
-                    table[item.name] = item
-                    info = registry.plugins.get(plugin)
-                    if info is not None:
-                        getattr(info, attr).append(item.name)
+                    accepted[item.name] = item
             except Exception as exc:  # a plugin's bug must not stop the others
                 registry.problems.append(_first_line(exc) if isinstance(exc, PluginError) else f"plugin {plugin!r} failed while registering {kind}s: {_first_line(exc)}")
+                continue
+            table.update(accepted)
+            info = registry.plugins.get(plugin)
+            if info is not None:
+                getattr(info, attr).extend(accepted)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -139,10 +149,11 @@ def _wanted_entry_points() -> list[importlib.metadata.EntryPoint]:
     return [ep for ep in eps if ep.name in allowed]
 
 
-def build_registry(extra: tuple = (), builtins: tuple[str, ...] = DEFAULT_PLUGINS) -> Registry:
+def build_registry(extra: tuple = (), builtins: tuple[str, ...] = DEFAULT_PLUGINS, entry_points: bool = True) -> Registry:
     """A fresh registry: built-ins first, then installed entry points, then ``extra`` plugin objects.
 
-    ``extra`` lets tests and notebooks register a plugin without packaging it.
+    ``extra`` lets tests and notebooks register a plugin without packaging it;
+    ``entry_points=False`` skips installed plugins whatever ``FAIRBENCH_LOAD_PLUGINS`` says.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -157,7 +168,7 @@ def build_registry(extra: tuple = (), builtins: tuple[str, ...] = DEFAULT_PLUGIN
             continue
         pm.register(module, name=module_name)
         registry.plugins[module_name] = PluginInfo(module_name, "builtin", __version__)
-    for ep in _wanted_entry_points():
+    for ep in (_wanted_entry_points() if entry_points else []):
         dist = ep.dist.name if ep.dist else "?"
         version = ep.dist.version if ep.dist else "?"
         try:
@@ -169,7 +180,11 @@ def build_registry(extra: tuple = (), builtins: tuple[str, ...] = DEFAULT_PLUGIN
         registry.plugins[ep.name] = PluginInfo(ep.name, dist, version)
     for plugin in extra:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
-        pm.register(plugin, name=name)
+        try:
+            pm.register(plugin, name=name)
+        except Exception as exc:  # e.g. the same object or name is already registered
+            registry.problems.append(f"plugin {name!r} (local) could not be registered and was skipped: {_first_line(exc)}")
+            continue
         registry.plugins[name] = PluginInfo(name, "local", "-")
     _collect(pm, registry)
     return registry
