@@ -1,7 +1,8 @@
 """`fairbench ...`: the command line.  Errors print one line and exit non-zero, never a traceback.
 
-Exit codes: 0 success, 2 bad input or unavailable data, 3 the run finished but some cells or
-plugins failed, 130 interrupted (finished cells are kept; re-run to resume).
+Exit codes: 0 success, 1 internal error (a bug; ``FAIRBENCH_DEBUG=1`` shows the traceback), 2 bad
+input, unavailable data or an unusable output folder, 3 the run finished but some cells or plugins
+failed, 130 interrupted (finished cells are kept; re-run to resume).
 """
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import sys
 
 from fairbench.errors import FairbenchError, UserInputError
 
+EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 EXIT_FAILED_CELLS = 3
 EXIT_INTERRUPTED = 130
+DEBUG_ENV = "FAIRBENCH_DEBUG"
 
 
 def _csv_list(text: str) -> list[str]:
@@ -95,8 +98,10 @@ def _jobs(value: int) -> int:
 
 
 def _compare(args) -> int:
+    from fairbench.plugins import get_registry
     from fairbench.runner import compare
 
+    _print_problems(get_registry())  # broken plugins are named before the run; the summary repeats them
     result = compare(
         dataset=args.dataset, interventions=args.interventions, seeds=args.seeds, alpha=args.alpha,
         budgets=args.budgets, majority_knowledge=args.majority_knowledge, learner=args.learner,
@@ -176,6 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fairbench: interrupted; finished cells are saved, run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a file or folder the system refused: name it, no traceback
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"fairbench: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:  # a bug in fairbench or a plugin: one line; the traceback on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"fairbench: internal error: {type(exc).__name__}: {first} (a bug: re-run with {DEBUG_ENV}=1 for the "
+              "traceback and report it; finished cells are saved)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def entry() -> None:
