@@ -55,7 +55,7 @@ def test_collective_action_runs_on_it(tmp_path):
     registry = build_registry(extra=(plugin,), entry_points=False)
     result = fairbench.compare(dataset="label-bias", interventions=["rb-label"], seeds=1, budgets=[0, 20],
                                learner="logreg", tune=False, output=tmp_path, registry=registry,
-                               dataset_options={"n": 800})
+                               dataset_options={"n": 800}, write=False)
     assert result.ok, result.failures
     cells = result.cells.set_index(["intervention", "knob_value"])
     assert cells.loc[("rb-label", 20), "n_flips"] == 20

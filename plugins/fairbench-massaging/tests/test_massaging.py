@@ -69,7 +69,7 @@ def test_runs_through_the_harness_and_records_flips(tmp_path):
 
     registry = build_registry(extra=(fairbench_massaging.plugin, KitData()), entry_points=False)
     result = compare(dataset="kit-600", interventions=["massaging"], seeds=1, learner="logreg",
-                     output=tmp_path, registry=registry, progress=False)
+                     output=tmp_path, registry=registry, write=False)
     assert result.ok, result.failures
     cells = result.cells[result.cells.intervention == "massaging"].sort_values("knob_value")
     assert cells["knob_value"].tolist() == [0.25, 0.5, 0.75, 1.0]

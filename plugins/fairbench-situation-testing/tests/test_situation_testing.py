@@ -75,7 +75,7 @@ def test_runs_through_the_harness(tmp_path):
 
     registry = build_registry(extra=(fairbench_situation_testing.plugin, KitData()), entry_points=False)
     result = compare(dataset="kit-600", interventions=["situation-testing"], seeds=1, budgets=[0, 5, 20],
-                     learner="logreg", output=tmp_path, registry=registry, progress=False)
+                     learner="logreg", output=tmp_path, registry=registry, write=False)
     cells = result.cells[result.cells.intervention == "situation-testing"]
     assert result.ok, result.failures
     assert cells["n_flips"].tolist() == [0, 5, 20] and (cells["plugin"] == "fairbench_situation_testing.plugin").all()
