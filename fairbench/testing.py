@@ -934,11 +934,14 @@ def hooks_markdown() -> str:
     out = ["<!-- BEGIN GENERATED: python -m fairbench.testing --hooks-markdown -->", "",
            f"Hook specifications (`fairbench/hookspecs.py`, pluggy project `{hookspecs.PROJECT}`):", ""]
     for fn in specs:
-        out += [f"### `{fn.__name__}{inspect.signature(fn)}`", "", inspect.getdoc(fn) or "", ""]
+        signature = str(inspect.signature(fn)).replace("'", "")  # annotations are strings here
+        out += [f"### `{fn.__name__}{signature}`", "", inspect.getdoc(fn) or "", ""]
     out += ["### What each stage's object supplies (`fairbench/contract.py`)", "", inspect.getdoc(contract) or "", ""]
+    out += ["Fields of the shared types (see their docstrings in `fairbench/contract.py`):", ""]
     for cls in (contract.Intervention, contract.DatasetSpec, contract.Dataset, contract.CollectiveView):
         fields = ", ".join(f"`{f}`" for f in cls.__dataclass_fields__)
-        out += [f"#### `fairbench.{cls.__name__}`", "", inspect.getdoc(cls) or "", "", f"Fields: {fields}.", ""]
+        out += [f"- `fairbench.{cls.__name__}`: {fields}"]
+    out += [""]
     out += ["### The kit's rules (`fairbench/testing.py`)", "", "| rule | what it requires |", "|---|---|"]
     out += [f"| `{rule}` | {text} |" for rule, text in RULES.items()]
     out += ["", "<!-- END GENERATED -->"]
