@@ -392,8 +392,12 @@ def _skip_unavailable(iv: Intervention) -> None:
 @contextmanager
 def _one_thread():
     """Tiny fits run fastest on one thread; oversubscribed OpenMP can make them 100x slower."""
-    import sklearn.utils._openmp_helpers  # noqa: F401  (loads the OpenMP runtime so the limit reaches it)
     from threadpoolctl import threadpool_limits
+
+    try:
+        import sklearn.utils._openmp_helpers  # noqa: F401  (loads the OpenMP runtime so the limit reaches it)
+    except ImportError:  # pragma: no cover - a scikit-learn without the module: the limit still covers BLAS
+        pass
 
     with threadpool_limits(limits=1):
         yield
@@ -895,14 +899,16 @@ def registered_by(plugin: Any) -> list[Intervention | DatasetSpec]:
     :class:`ConformanceError` (rule ``check_registration``) when the registry rejects any of
     its registrations (a name already taken, an invalid stage ...) or it registers nothing.
     """
-    from fairbench.plugins import build_registry
+    from fairbench.plugins import LOAD_ENV, build_registry
 
     if isinstance(plugin, str):
         registry, name = build_registry(), plugin
         if name not in registry.plugins:
             found = [p for p in registry.problems if repr(name) in p]
-            detail = found[0] if found else (f"no installed plugin named {name!r}; installed: "
-                                             f"{', '.join(p for p, i in registry.plugins.items() if i.source != 'builtin') or 'none'}")
+            installed = ", ".join(p for p, i in registry.plugins.items() if i.source != "builtin") or "none"
+            detail = found[0] if found else f"no installed plugin named {name!r}; installed: {installed}"
+            if not found and os.environ.get(LOAD_ENV) is not None:
+                detail += f" ({LOAD_ENV}={os.environ[LOAD_ENV]!r} restricts which plugins load)"
             raise ConformanceError(name, "check_registration", detail)
     else:
         registry = build_registry(extra=(plugin,), entry_points=False)

@@ -1,5 +1,4 @@
 """fairbench-dataset-example: the kit's dataset rules, the promised label bias, a run through the harness."""
-import numpy as np
 import pytest
 
 import fairbench
