@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn.utils._openmp_helpers  # noqa: F401  load OpenMP first, so the limit below reaches it
 from threadpoolctl import threadpool_limits
 
 # One BLAS/OpenMP thread per test process: tiny fits are slower with more threads, and
