@@ -27,6 +27,7 @@ LOAD_ENV = "FAIRBENCH_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
     "fairbench.interventions.baseline",
     "fairbench.interventions.collective",
+    "fairbench.interventions.fare_space",
     "fairbench.interventions.firm.lfr",
     "fairbench.interventions.firm.fare",
     "fairbench.interventions.firm.calibrated_eo",
