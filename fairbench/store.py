@@ -16,7 +16,7 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable
 
-from fairbench.errors import UserInputError
+from fairbench.errors import DataError, UserInputError
 
 STORE_NAME = "cells.sqlite"
 LOCK_NAME = ".fairbench.lock"
@@ -42,15 +42,45 @@ class ResultStore:
             raise UserInputError(f"output directory {str(self.directory)!r} is not writable; pass --output DIR with a writable directory")
         self._lock_file = None
         self.path = self.directory / STORE_NAME
-        self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS cells (key TEXT PRIMARY KEY, row TEXT NOT NULL)")
-        self._db.commit()
+        self._db = None
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS cells (key TEXT PRIMARY KEY, row TEXT NOT NULL)")
+            self._db.commit()
+            columns = {name for _, name, *_ in self._db.execute("PRAGMA table_info(cells)")}
+        except sqlite3.Error as exc:
+            self.close()
+            raise self._error(exc, "open") from None
+        if not {"key", "row"} <= columns:
+            self.close()
+            raise DataError(f"{self.path}: not a fairbench result store (table 'cells' has columns {sorted(columns)}); "
+                            "move the file away or pass a different --output")
+
+    def _error(self, exc: sqlite3.Error, doing: str) -> Exception:
+        """A one-line, actionable error for an SQLite failure on this store."""
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        low = text.lower()
+        where = str(self.path)
+        if "full" in low:
+            return UserInputError(f"cannot {doing} the result store {where}: the disk is full ({text}); free space or "
+                                  "pass --output on another disk, then run again (stored cells are kept)")
+        if "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
+            return UserInputError(f"cannot {doing} the result store {where}: it is not writable ({text}); "
+                                  "pass --output DIR with a writable directory")
+        if "not a database" in low or "malformed" in low or "corrupt" in low:
+            return DataError(f"cannot {doing} the result store {where}: it is not a fairbench store or is damaged "
+                             f"({text}); move it away (or delete it) or pass a different --output")
+        return UserInputError(f"cannot {doing} the result store {where}: {text}")
 
     def lock(self) -> None:
         """Take the directory for this run, or refuse if another run holds it."""
-        handle = open(self.directory / LOCK_NAME, "w")
+        try:
+            handle = open(self.directory / LOCK_NAME, "w")
+        except OSError as exc:
+            raise UserInputError(f"cannot create the lock file in {str(self.directory)!r}: {exc.strerror}; "
+                                 "pass --output DIR with a writable directory") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -63,42 +93,68 @@ class ResultStore:
     def existing(self, keys: Iterable[str]) -> set[str]:
         keys = list(keys)
         found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(k for (k,) in self._db.execute(f"SELECT key FROM cells WHERE key IN ({marks})", chunk))
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(k for (k,) in self._db.execute(f"SELECT key FROM cells WHERE key IN ({marks})", chunk))
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
         return found
 
     def put(self, rows: list[dict]) -> None:
         """Write one task's cells atomically."""
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO cells (key, row) VALUES (?, ?)",
-                [(row["key"], json.dumps(row, default=_jsonable)) for row in rows],
-            )
+        payload = [(row["key"], json.dumps(row, default=_jsonable)) for row in rows]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO cells (key, row) VALUES (?, ?)", payload)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "write to") from None
 
     def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
-        with self._db:
-            self._db.executemany("DELETE FROM cells WHERE key = ?", [(k,) for k in keys])
+        try:
+            with self._db:
+                self._db.executemany("DELETE FROM cells WHERE key = ?", [(k,) for k in keys])
+        except sqlite3.Error as exc:
+            raise self._error(exc, "write to") from None
 
     def rows(self, keys: Iterable[str] | None = None) -> list[dict]:
-        if keys is None:
-            return [json.loads(r) for (r,) in self._db.execute("SELECT row FROM cells ORDER BY key")]
-        wanted = list(keys)
-        found = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, row in self._db.execute(f"SELECT key, row FROM cells WHERE key IN ({marks})", chunk):
-                found[key] = json.loads(row)
+        """Stored rows (JSON, never unpickled); a damaged row raises DataError naming the store."""
+        try:
+            if keys is None:
+                return [self._decode(k, r) for (k, r) in self._db.execute("SELECT key, row FROM cells ORDER BY key")]
+            wanted = list(keys)
+            found = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, row in self._db.execute(f"SELECT key, row FROM cells WHERE key IN ({marks})", chunk):
+                    found[key] = self._decode(key, row)
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
         return [found[k] for k in wanted if k in found]
 
+    def _decode(self, key, text) -> dict:
+        try:
+            row = json.loads(text)
+        except (TypeError, ValueError):
+            row = None
+        if not isinstance(row, dict) or row.get("key") != key:
+            raise DataError(f"{self.path}: stored cell {str(key)[:16]}... is damaged (not a JSON cell row); "
+                            "run again with --fresh to recompute, or move the store away")
+        return row
+
     def count(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
+        try:
+            return self._db.execute("SELECT COUNT(*) FROM cells").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise self._error(exc, "read") from None
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
