@@ -209,11 +209,13 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     """
     registry = registry or get_registry()
     check_alpha(alpha)
-    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
-    if isinstance(seeds, int) and seeds < 1:
-        raise UserInputError(f"seeds must be at least 1, got {seeds}")
-    if majority_knowledge is not None and majority_knowledge < 0:
-        raise UserInputError(f"--majority-knowledge must be >= 0 rows, got {majority_knowledge}")
+    seed_list = _check_seeds(seeds)
+    if majority_knowledge is not None and (isinstance(majority_knowledge, bool)
+                                           or not isinstance(majority_knowledge, (int, np.integer, float))
+                                           or not float(majority_knowledge).is_integer() or majority_knowledge < 0):
+        raise UserInputError(f"--majority-knowledge must be a whole number of rows >= 0, got {majority_knowledge!r}")
+    if cell_timeout is not None and not (isinstance(cell_timeout, (int, float)) and 0 < cell_timeout < float("inf")):
+        raise UserInputError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout!r}")
     make_learner(learner, 0)  # unknown learner: clear error before any work
     chosen, skipped = select_interventions(registry, interventions)
     problems = list(registry.problems) + ([] if interventions is not None else skipped)
@@ -221,6 +223,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     options = dict(dataset_options or {})
     data = prepare(load(dataset, registry, **options))
     data.name = dataset
+    _check_missing_values(data, learner)
     budget_values = check_budgets(budgets) if budgets is not None else default_budgets(data, alpha, majority_knowledge)
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
                         cell_timeout=cell_timeout, params=params or {})
@@ -235,15 +238,61 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         done = store.existing(all_keys)
         computed = _run(store, data, tasks, settings, Executor(executor, jobs, scheduler), done, progress)
         rows = store.rows(all_keys)
+        cells = _cells_frame(rows, dataset)
+        result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed, problems,
+                               unavailable)
+        if write:  # still holding the lock: two runs never interleave their exported files
+            result.files = _write_outputs(result, store)
     finally:
         store.close()
-    cells = _cells_frame(rows, dataset)
-    result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed, problems, unavailable)
-    if write:
-        from fairbench.report import write_outputs
-
-        result.files = write_outputs(result)
     return result
+
+
+def _check_seeds(seeds) -> list[int]:
+    """Seed values: a count N >= 1 (seeds 0..N-1) or a non-empty list of whole numbers >= 0."""
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise UserInputError(f"seeds must be at least 1, got {seeds}")
+        return list(range(int(seeds)))
+    try:
+        values = list(seeds)
+        seed_list = [int(s) for s in values]
+    except (TypeError, ValueError):
+        raise UserInputError(f"seeds must be a count >= 1 or a list of whole numbers >= 0, got {seeds!r}") from None
+    bad = [v for v, s in zip(values, seed_list) if s < 0 or (isinstance(v, float) and not float(v).is_integer())]
+    if not seed_list or bad:
+        raise UserInputError(f"seeds must be a count >= 1 or a non-empty list of whole numbers >= 0, got {seeds!r}")
+    return seed_list
+
+
+#: Learners that accept NaN features (HistGradientBoosting routes missing values natively).
+NAN_TOLERANT_LEARNERS = frozenset({"hgb"})
+
+
+def _check_missing_values(data: Prepared, learner: str) -> None:
+    """Refuse NaN features up front when the firm's learner cannot take them (every cell would fail)."""
+    if learner in NAN_TOLERANT_LEARNERS:
+        return
+    holes = np.isnan(data.X).any(axis=0)
+    if holes.any():
+        names = [data.columns[j] for j in np.flatnonzero(holes)]
+        shown = ", ".join(repr(n) for n in names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+        raise UserInputError(
+            f"dataset {data.name!r}: feature column(s) {shown} have missing values, which learner {learner!r} cannot take; "
+            f"use --learner {sorted(NAN_TOLERANT_LEARNERS)[0]} (it handles missing values) or fill or drop those columns "
+            "(csv: option drop=COLUMN)")
+
+
+def _write_outputs(result: CompareResult, store: ResultStore) -> list[Path]:
+    from fairbench.report import write_outputs
+
+    try:
+        return write_outputs(result)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UserInputError(
+            f"cannot write tables and figures to {str(result.output)!r} ({reason}); every cell is kept in {store.path}: "
+            "free space or fix permissions and run the same command again (nothing is recomputed)") from None
 
 
 def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settings, executor: Executor, done: set,
@@ -288,7 +337,7 @@ def _stamp(rows: list[dict], data: Prepared) -> None:
 
 def _cells_frame(rows: list[dict], dataset: str) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
-    for col in CELL_COLUMNS:
+    for col in (*CELL_COLUMNS, "key"):
         if col not in frame:
             frame[col] = np.nan
     extra = [c for c in frame.columns if c not in CELL_COLUMNS and c not in ("key",)]
