@@ -120,10 +120,33 @@ def prepare(dataset: Dataset) -> Prepared:
     y = _binary(dataset.y, "label y", dataset.name)
     if len(y) == 0:
         raise DataError(f"dataset {dataset.name!r} has no rows")
+    _both_values(a, "sensitive attribute a", ("majority (a=0)", "protected (a=1)"), dataset.name)
+    _both_values(y, "label y", ("unfavourable (y=0)", "favourable (y=1)"), dataset.name)
+    if X.shape[1] == 0:
+        raise DataError(f"dataset {dataset.name!r} has no feature columns; the firm's learner needs at least one "
+                        "(keep the sensitive column, or add features)")
+    empty = np.isnan(X).all(axis=0)
+    if empty.any():
+        col = columns[int(np.flatnonzero(empty)[0])]
+        raise DataError(f"dataset {dataset.name!r}: feature column {col!r} has no value in any row; drop it "
+                        f"(csv: option drop={col})")
     categorical = tuple(columns.index(c) for c in dataset.categorical if c in columns)
     sensitive = columns.index(dataset.sensitive_column) if dataset.sensitive_column in columns else None
     is_test = None if dataset.is_test is None else np.asarray(dataset.is_test, dtype=bool)
+    if is_test is not None and (is_test.all() or not is_test.any()):
+        which = "every row" if is_test.all() else "no row"
+        raise DataError(f"dataset {dataset.name!r}: the predefined split marks {which} as test; "
+                        "it needs both training and test rows")
     return Prepared(dataset.name, X, a, y, columns, categorical, sensitive, is_test)
+
+
+def _both_values(arr: np.ndarray, what: str, kinds: tuple[str, str], name: str) -> None:
+    """A fairness comparison needs both groups and both labels: refuse a constant a or y."""
+    present = np.unique(arr)
+    if len(present) < 2:
+        value = int(present[0])
+        raise DataError(f"dataset {name!r}: {what} is {value} in every row, so there are no {kinds[1 - value]} rows; "
+                        "a comparison needs rows with both values 0 and 1")
 
 
 def _binary(values, what: str, name: str) -> np.ndarray:
