@@ -17,7 +17,7 @@ TIEBREAK_STREAM = 0x7142
 
 
 def check_alpha(alpha: float) -> float:
-    if not (isinstance(alpha, (int, float)) and 0 < alpha <= 1):
+    if isinstance(alpha, bool) or not (isinstance(alpha, (int, float, np.integer, np.floating)) and 0 < alpha <= 1):
         raise UserInputError(f"alpha must be in (0, 1] (the fraction of the minority in the collective), got {alpha!r}")
     return float(alpha)
 
@@ -44,8 +44,12 @@ class Collective:
 
 def form_collective(train: np.ndarray, a: np.ndarray, y: np.ndarray, alpha: float, seed: int,
                     majority_knowledge: int | None = None) -> Collective:
-    """A uniform fraction ``alpha`` of the minority in train; candidates are members with y=0."""
+    """A uniform fraction ``alpha`` of the minority in train; candidates are members with y=0.
+
+    ``train`` is treated as a set of row indices: its order does not change the result.
+    """
     check_alpha(alpha)
+    train = np.sort(np.asarray(train))
     minority = train[a[train] == 1]
     majority = train[a[train] == 0]
     size = int(round(alpha * len(minority)))
@@ -65,7 +69,11 @@ def form_collective(train: np.ndarray, a: np.ndarray, y: np.ndarray, alpha: floa
 
 def rank_candidates(scores: np.ndarray, n_candidates: int, seed: int, plugin: str) -> np.ndarray:
     """Candidate positions from highest to lowest score; ties broken by a seeded coin."""
-    scores = np.asarray(scores, dtype=float)
+    try:
+        scores = np.asarray(scores, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise PluginError(f"intervention {plugin!r} returned scores that are not numbers ({type(exc).__name__}: {exc}); "
+                          "expected one finite float per candidate") from None
     if scores.shape != (n_candidates,):
         raise PluginError(f"intervention {plugin!r} returned scores of shape {scores.shape}, expected ({n_candidates},): one per candidate")
     if not np.all(np.isfinite(scores)):

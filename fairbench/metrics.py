@@ -15,6 +15,17 @@ METRIC_COLUMNS = (
 )
 
 
+def _binary(values, name: str) -> np.ndarray:
+    """A 1-D 0/1 array; anything else (scores, probabilities, NaN, 2-D) raises ValueError naming it."""
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"metrics need {name} as one 0/1 value per row, got an array of shape {arr.shape}")
+    if arr.size and not np.isin(arr, (0, 1)).all():
+        odd = arr[~np.isin(arr, (0, 1))][:3].tolist()
+        raise ValueError(f"metrics need {name} to hold only 0 and 1 (labels, not scores), found {odd}")
+    return arr.astype(int)
+
+
 def _rate(pred: np.ndarray, mask: np.ndarray) -> float:
     return float(pred[mask].mean()) if mask.any() else float("nan")
 
@@ -27,9 +38,7 @@ def evaluate(y_true, y_pred, a) -> dict[str, float | str]:
     ``equalized_odds_difference`` (agg "mean" and "worst_case") and
     ``demographic_parity_difference``.
     """
-    y_true = np.asarray(y_true).astype(int)
-    y_pred = np.asarray(y_pred).astype(int)
-    a = np.asarray(a).astype(int)
+    y_true, y_pred, a = _binary(y_true, "y_true"), _binary(y_pred, "y_pred"), _binary(a, "a")
     if not (len(y_true) == len(y_pred) == len(a)):
         raise ValueError(f"metrics need equal lengths, got y_true={len(y_true)}, y_pred={len(y_pred)}, a={len(a)}")
     result: dict[str, float | str] = {"error": float(np.mean(y_true != y_pred)) if len(y_true) else float("nan")}

@@ -29,8 +29,16 @@ TUNE_BUDGET_FRACTIONS = (0.3, 0.6)
 HOLDOUT_FOLDS = 3
 
 
-class CellTimeout(Exception):
-    pass
+#: After the limit, the alarm fires again every REFIRE_SECONDS until the cell gives up.
+REFIRE_SECONDS = 1.0
+
+
+class CellTimeout(BaseException):
+    """A cell ran past ``--cell-timeout``.
+
+    A BaseException, like KeyboardInterrupt, so that plugin code catching ``Exception`` cannot
+    swallow it; the alarm also re-fires every second until the cell stops.
+    """
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,11 @@ class TaskResult:
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise CellTimeout after ``seconds`` (main thread only; elsewhere no limit applies)."""
+    """Raise CellTimeout after ``seconds``, then every second until the block exits.
+
+    Main thread only (elsewhere no limit applies).  Python code is interrupted at once; code
+    inside a C extension is interrupted when it returns to Python.
+    """
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -70,7 +82,7 @@ def time_limit(seconds: float | None):
         raise CellTimeout(f"cell exceeded the {seconds:g} s time limit")
 
     previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REFIRE_SECONDS)
     try:
         yield
     finally:
@@ -151,7 +163,7 @@ def _baseline(data: Prepared, split: Split, task: Task, settings: Settings) -> T
             row["fit_seconds"] = seconds
             if task.needs_probabilities:
                 probabilities = {"test": test_proba, "holdout": _holdout_probabilities(data, split, settings)}
-    except Exception as exc:
+    except (Exception, CellTimeout) as exc:
         _fail(row, exc)
     return TaskResult([row], probabilities)
 
@@ -186,6 +198,8 @@ def _view(Z: np.ndarray, y: np.ndarray, collective, seed: int) -> CollectiveView
 
 
 def _scores(iv: Intervention, Z, y, collective, seed: int, settings: Settings, params: dict) -> np.ndarray:
+    if len(collective.candidates) == 0:  # nothing to rank: the plugin is not asked to score zero rows
+        return np.empty(0, dtype=np.int64)
     scorer = _make(iv, None, seed, settings, params)
     scores = scorer.score(_view(Z, y, collective, seed))
     return rank_candidates(scores, len(collective.candidates), seed, iv.name)
@@ -229,27 +243,37 @@ def _labels(data: Prepared, split: Split, task: Task, settings: Settings, baseli
             params = _tuned_params(iv, data, split, Z, settings)
             ranking = _scores(iv, Z, data.y, collective, task.seed, settings, params)
             method_seconds = time.perf_counter() - start
-    except Exception as exc:
+    except (Exception, CellTimeout) as exc:
         return [_fail(row, exc) for row in rows]
     n_candidates = len(collective.candidates)
     for row, (budget, _) in zip(rows, task.cells):
         row.update({"n_candidates": n_candidates, "n_collective": len(collective.members),
                     "n_majority_known": len(collective.known_majority), "method_seconds": method_seconds,
                     "params": params, "budget_capped": int(budget) > n_candidates})
+        if n_candidates == 0:
+            row["note"] = "no candidates: no collective member has y=0, so nothing can flip"
         try:
             with time_limit(settings.cell_timeout):
                 y_mod, n_flips = flip(data.y, collective.candidates, ranking, int(budget))
                 row["n_flips"] = n_flips
                 if n_flips == 0 and baseline and baseline.get("row", {}).get("status") == "ok":
-                    row.update({k: v for k, v in baseline["row"].items() if k in _METRIC_KEYS})
+                    _add_metrics(row, {k: v for k, v in baseline["row"].items() if k in _METRIC_KEYS})
                     row["fit_seconds"] = 0.0
                     continue
                 metrics, seconds = _train_and_score(data, split, y_mod[split.train], settings)
-                row.update(metrics)
+                _add_metrics(row, metrics)
                 row["fit_seconds"] = seconds
-        except Exception as exc:
+        except (Exception, CellTimeout) as exc:
             _fail(row, exc)
     return rows
+
+
+def _add_metrics(row: dict, metrics: dict) -> None:
+    """Metrics into a row, keeping a note the row already has."""
+    note = "; ".join(n for n in (row.get("note"), metrics.get("note")) if n)
+    row.update(metrics)
+    if note:
+        row["note"] = note
 
 
 _METRIC_KEYS = ("error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap", "tpr_a0", "tpr_a1", "fpr_a0", "fpr_a1", "note")
@@ -272,6 +296,9 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                     y_fit = _relabeled(method, X_train, y_train, a_train, iv, row)
                     Z_train = _checked(method.transform(X_train, a_train), len(split.train), iv, "transform(train)")
                     Z_test = _checked(method.transform(X_test, a_test), len(split.test), iv, "transform(test)")
+                    if Z_train.ndim != 2 or Z_train.shape[1:] != Z_test.shape[1:]:
+                        raise PluginError(f"intervention {iv.name!r} transform returned shapes {Z_train.shape} (train) and "
+                                          f"{Z_test.shape} (test); expected 2-D arrays with the same number of columns")
                     row["method_seconds"] = time.perf_counter() - start
                     metrics, seconds = _train_and_score(data, split, y_fit, settings, Z_train, Z_test)
                     row["fit_seconds"] = seconds
@@ -280,20 +307,20 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                 elif iv.stage == "in":
                     method.fit(X_train, y_train, a_train, make_learner(settings.learner, task.seed))
                     row["method_seconds"] = row["fit_seconds"] = time.perf_counter() - start
-                    pred = _checked(method.predict(X_test, a_test), len(split.test), iv, "predict")
+                    pred = _checked(method.predict(X_test, a_test), len(split.test), iv, "predict", labels=True)
                     metrics = evaluate(data.y[split.test], pred, a_test)
                 else:  # post
                     if not baseline or baseline.get("probabilities") is None:
                         raise PluginError(f"post-processing {iv.name!r} needs the baseline learner's scores, which failed")
                     probs = baseline["probabilities"]
                     method.fit(probs["holdout"], y_train, a_train)
-                    pred = _checked(method.predict(probs["test"], a_test), len(split.test), iv, "predict")
+                    pred = _checked(method.predict(probs["test"], a_test), len(split.test), iv, "predict", labels=True)
                     row["method_seconds"] = time.perf_counter() - start
                     row["fit_seconds"] = baseline["row"].get("fit_seconds", 0.0)
                     metrics = evaluate(data.y[split.test], pred, a_test)
                 row.update(metrics)
                 row.update(getattr(method, "extra_metrics", None) or {})
-        except Exception as exc:
+        except (Exception, CellTimeout) as exc:
             _fail(row, exc)
         rows.append(row)
     return rows
@@ -326,11 +353,15 @@ def _accepted(iv: Intervention, context: dict) -> dict:
     return {k: v for k, v in context.items() if k in sig.parameters}
 
 
-def _checked(values: Any, n_rows: int, iv: Intervention, what: str) -> np.ndarray:
+def _checked(values: Any, n_rows: int, iv: Intervention, what: str, labels: bool = False) -> np.ndarray:
+    """A plugin's output with one entry per row, finite; with ``labels``, one 0/1 label per row."""
     arr = np.asarray(values)
     if arr.shape[0:1] != (n_rows,):
         raise PluginError(f"intervention {iv.name!r} {what} returned {arr.shape[0] if arr.ndim else 'a scalar'} rows, expected {n_rows}")
     if np.issubdtype(arr.dtype, np.number) and arr.size and not np.all(np.isfinite(arr.astype(float))):
         raise PluginError(f"intervention {iv.name!r} {what} returned NaN or inf values")
+    if labels and (arr.ndim != 1 or (arr.size and not np.isin(arr, (0, 1)).all())):
+        raise PluginError(f"intervention {iv.name!r} {what} returned an array of shape {arr.shape} (values e.g. "
+                          f"{arr.ravel()[:3].tolist()}); expected a 1-D array of one 0/1 label per row")
     return arr
 

@@ -13,6 +13,7 @@ from fairbench.hookspecs import hookimpl
 
 DEFAULT_K = 10
 K_GRID = (5, 15, 50)
+_KNOWLEDGE_HINT = "raise --majority-knowledge (or leave it unset: the collective then knows every majority row)"
 
 
 class RandomScores:
@@ -29,6 +30,8 @@ class RBProb:
     def score(self, view: CollectiveView) -> np.ndarray:
         from sklearn.ensemble import HistGradientBoostingClassifier
 
+        if len(view.majority) == 0:
+            raise UserInputError(f"rb-prob needs at least one known majority row; {_KNOWLEDGE_HINT}")
         if len(np.unique(view.majority_y)) < 2:
             # A one-class majority gives every candidate the same probability.
             return np.full(len(view.candidates), float(np.mean(view.majority_y)))
@@ -56,7 +59,7 @@ class RBLabel:
     def score(self, view: CollectiveView) -> np.ndarray:
         _check_k(self.k)
         if len(view.majority) == 0:
-            raise UserInputError("rb-label needs at least one known majority row")
+            raise UserInputError(f"rb-label needs at least one known majority row; {_KNOWLEDGE_HINT}")
         _, neighbours = _neighbour_distances(view.majority, view.candidates, self.k)
         return view.majority_y[neighbours].sum(axis=1).astype(float)
 
@@ -71,7 +74,7 @@ class RBDist:
         _check_k(self.k)
         positives = view.majority[view.majority_y == 1]
         if len(positives) == 0:
-            raise UserInputError("rb-dist needs at least one known majority row with y=1")
+            raise UserInputError(f"rb-dist needs at least one known majority row with y=1; {_KNOWLEDGE_HINT}")
         distances, _ = _neighbour_distances(positives, view.candidates, self.k)
         return -distances.mean(axis=1)
 
