@@ -35,6 +35,8 @@ def _read(path: Path, sep: str | None) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise DataError(f"{path}: cannot parse as CSV ({first})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc}); check its permissions") from None
     if len(frame) == 0:
         raise DataError(f"{path}: has a header but no data rows")
     return frame
