@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plugins", help="installed plugins, their versions and what they provide")
     p.set_defaults(handler=_plugins)
+
+    from fairbench.experiments.cli import add_experiment_parser, add_report_parser
+
+    add_experiment_parser(sub)
+    add_report_parser(sub)
     return parser
 
 

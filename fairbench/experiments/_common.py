@@ -1,0 +1,178 @@
+"""What every experiment shares: its run settings, output folder, command line and written files."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fairbench.report import LOW_ERROR_MARGIN, best_points  # noqa: F401 (re-exported)
+
+USER_SIDE = ("random", "rb-prob", "rb-label", "rb-dist")
+RB_METHODS = ("rb-prob", "rb-label", "rb-dist")
+COMMAND_FILE = "COMMAND.txt"
+
+
+@dataclass
+class RunConfig:
+    """The settings an experiment passes to every ``compare`` it runs (CLI: ``add_run_options``)."""
+
+    dataset: str = "adult"
+    seeds: int = 3
+    learner: str = "hgb"
+    output: Path | None = None
+    jobs: int = 1
+    fresh: bool = False
+    tune: bool = True
+    cell_timeout: float | None = None
+    dataset_options: dict = field(default_factory=dict)
+    progress: bool = False
+    registry: object | None = None  # tests pass a registry with extra plugins
+
+    def out_dir(self, experiment: str) -> Path:
+        """``--output`` or results/<dataset>/<experiment>/."""
+        if self.output is not None:
+            return Path(self.output)
+        from fairbench.runner import _default_output
+
+        return _default_output(self.dataset) / experiment
+
+    def load(self):
+        """The prepared dataset (for pool sizes)."""
+        from fairbench.prepared import prepare
+        from fairbench.runner import load
+
+        data = prepare(load(self.dataset, self.registry, **self.dataset_options))
+        data.name = self.dataset
+        return data
+
+    def compare(self, output: Path, **kwargs):
+        """Run or resume one comparison into ``output``; writes cells.csv and fronts.csv only."""
+        from fairbench.runner import compare
+
+        result = compare(
+            dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=output, jobs=self.jobs,
+            fresh=self.fresh, tune=self.tune, cell_timeout=self.cell_timeout,
+            dataset_options=dict(self.dataset_options), progress=self.progress, write=False,
+            registry=self.registry, **kwargs,
+        )
+        output = Path(output)
+        output.mkdir(parents=True, exist_ok=True)
+        result.cells.to_csv(output / "cells.csv", index=False)
+        result.fronts.to_csv(output / "fronts.csv", index=False)
+        return result
+
+    def command(self, experiment: str, extra: list[tuple[str, object]]) -> str:
+        """The exact ``fairbench experiment ...`` line that reproduces this run."""
+        words = ["fairbench", "experiment", experiment, "--dataset", self.dataset, "--seeds", str(self.seeds),
+                 "--learner", self.learner]
+        if not self.tune:
+            words.append("--no-tune")
+        options = dict(self.dataset_options)
+        if options.pop("drop_sensitive", False):
+            words.append("--drop-sensitive")
+        for name in ("data_dir", "label", "sensitive", "protected_value", "favorable_value"):
+            if name in options:
+                words += ["--" + name.replace("_", "-"), str(options.pop(name))]
+        for key, value in sorted(options.items()):
+            words += ["--dataset-option", f"{key}={value}"]
+        if self.cell_timeout:
+            words += ["--cell-timeout", f"{self.cell_timeout:g}"]
+        if self.output is not None:
+            words += ["--output", str(self.output)]
+        for flag, value in extra:
+            if value is None or value is False:
+                continue
+            words.append(flag)
+            if value is not True:
+                words.append(_text(value))
+        return shlex.join(words)
+
+
+def _text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(_text(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass
+class ExperimentResult:
+    """What an experiment wrote: its summary table, files and the command that reproduces it."""
+
+    name: str
+    dataset: str
+    output: Path
+    command: str
+    summary: pd.DataFrame
+    table: str
+    markdown: str = ""
+    checks: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def collect_messages(results) -> tuple[list[str], list[str]]:
+    """Problems and failures of several CompareResults, without repeats."""
+    problems, failures = [], []
+    for r in results:
+        problems += [p for p in r.problems if p not in problems]
+        failures += [f for f in r.failures if f not in failures]
+    return problems, failures
+
+
+def write_common(result: ExperimentResult, table_title: str) -> None:
+    """COMMAND.txt, <name>.csv, <name>.txt (terminal table) and <name>.md (table + command)."""
+    out = result.output
+    out.mkdir(parents=True, exist_ok=True)
+    (out / COMMAND_FILE).write_text(result.command + "\n")
+    csv = out / f"{result.name}.csv"
+    result.summary.to_csv(csv, index=False, float_format="%.6g")
+    txt = out / f"{result.name}.txt"
+    txt.write_text(f"{table_title}\n\n{result.table}\n\n" + "".join(f"{c}\n" for c in result.checks)
+                   + f"\nreproduce: {result.command}\n")
+    md = out / f"{result.name}.md"
+    md.write_text(f"# {table_title}\n\nProduced by\n\n    {result.command}\n\n{result.markdown}\n\n"
+                  + "".join(f"* {c}\n" for c in result.checks))
+    result.files[:0] = [out / COMMAND_FILE, csv, txt, md]
+
+
+def pm(mean, std, digits: int = 3) -> str:
+    """``mean ± std`` (``n/a`` when the mean is missing)."""
+    if mean is None or not np.isfinite(mean):
+        return "n/a"
+    if std is None or not np.isfinite(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def baseline_row(front: pd.DataFrame) -> pd.Series | None:
+    base = front[front["side"] == "baseline"]
+    return None if base.empty else base.iloc[0]
+
+
+def pool_size(data, alpha: float, majority_knowledge: int | None = None, seed: int = 0) -> int:
+    """Candidates (collective members with y=0) of seed ``seed`` at ``alpha``."""
+    from fairbench.collective import form_collective
+
+    collective = form_collective(data.split(seed).train, data.a, data.y, alpha, seed, majority_knowledge)
+    return len(collective.candidates)
+
+
+def budgets_from_fractions(pool: int, fractions) -> list[int]:
+    return sorted({int(round(f * pool)) for f in fractions})
+
+
+def flips_to_reach(part: pd.DataFrame, target: float, metric: str = "eqod") -> float:
+    """Smallest mean number of flips at which the seed-mean ``metric`` is <= ``target`` (NaN: never)."""
+    part = part.sort_values("n_flips_mean")
+    hit = part[part[f"{metric}_mean"] <= target]
+    return float(hit["n_flips_mean"].iloc[0]) if not hit.empty else float("nan")
