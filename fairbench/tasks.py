@@ -294,8 +294,11 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                 if iv.stage == "pre":
                     method.fit(X_train, y_train, a_train)
                     y_fit = _relabeled(method, X_train, y_train, a_train, iv, row)
-                    Z_train = _checked(method.transform(X_train, a_train), len(split.train), iv, "transform(train)")
-                    Z_test = _checked(method.transform(X_test, a_test), len(split.test), iv, "transform(test)")
+                    had_nan = bool(np.isnan(X_train).any() or np.isnan(X_test).any())  # passing NaN through is fine
+                    Z_train = _checked(method.transform(X_train, a_train), len(split.train), iv, "transform(train)",
+                                       allow_nan=had_nan)
+                    Z_test = _checked(method.transform(X_test, a_test), len(split.test), iv, "transform(test)",
+                                      allow_nan=had_nan)
                     if Z_train.ndim != 2 or Z_train.shape[1:] != Z_test.shape[1:]:
                         raise PluginError(f"intervention {iv.name!r} transform returned shapes {Z_train.shape} (train) and "
                                           f"{Z_test.shape} (test); expected 2-D arrays with the same number of columns")
@@ -353,13 +356,18 @@ def _accepted(iv: Intervention, context: dict) -> dict:
     return {k: v for k, v in context.items() if k in sig.parameters}
 
 
-def _checked(values: Any, n_rows: int, iv: Intervention, what: str, labels: bool = False) -> np.ndarray:
-    """A plugin's output with one entry per row, finite; with ``labels``, one 0/1 label per row."""
+def _checked(values: Any, n_rows: int, iv: Intervention, what: str, labels: bool = False,
+             allow_nan: bool = False) -> np.ndarray:
+    """A plugin's output with one entry per row, finite (NaN passes with ``allow_nan``: the input had NaN);
+    with ``labels``, one 0/1 label per row."""
     arr = np.asarray(values)
     if arr.shape[0:1] != (n_rows,):
         raise PluginError(f"intervention {iv.name!r} {what} returned {arr.shape[0] if arr.ndim else 'a scalar'} rows, expected {n_rows}")
-    if np.issubdtype(arr.dtype, np.number) and arr.size and not np.all(np.isfinite(arr.astype(float))):
-        raise PluginError(f"intervention {iv.name!r} {what} returned NaN or inf values")
+    if np.issubdtype(arr.dtype, np.number) and arr.size:
+        values = arr.astype(float)
+        bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
+        if bad.any():
+            raise PluginError(f"intervention {iv.name!r} {what} returned {'inf' if allow_nan else 'NaN or inf'} values")
     if labels and (arr.ndim != 1 or (arr.size and not np.isin(arr, (0, 1)).all())):
         raise PluginError(f"intervention {iv.name!r} {what} returned an array of shape {arr.shape} (values e.g. "
                           f"{arr.ravel()[:3].tolist()}); expected a 1-D array of one 0/1 label per row")

@@ -15,7 +15,7 @@ from fairbench.errors import DataError, UserInputError
 from fairbench.prepared import prepare
 from fairbench.runner import compare
 from rel_support import (FAST, USER, assert_cells_sound, assert_one_line_error, csv_args, dataset, frame,
-                         registry_with, run_cli)
+                         intervention, registry_with, run_cli)
 
 
 def write(tmp_path, data: pd.DataFrame | str, name: str = "data.csv"):
@@ -140,6 +140,29 @@ def test_nan_features_run_with_hgb_and_distance_methods(tmp_path):
                      output=tmp_path, **{**FAST, "learner": "hgb"})
     assert (result.cells["status"] == "ok").all(), result.cells[["intervention", "message"]]
     assert_cells_sound(result.cells)
+
+
+class PassThrough:
+    """Pre-processing that keeps the features as they are (NaN included), like label-only methods."""
+
+    def fit(self, X, y, a):
+        return self
+
+    def transform(self, X, a):
+        return X
+
+
+def test_pre_processing_may_pass_missing_values_through(tmp_path):
+    """A NaN the data already had is not the plugin's fault (HistGradientBoosting takes it); a NaN or inf
+    a plugin introduces into complete data is (test_rel_faults: pre-nan)."""
+    data = frame(300)
+    data.loc[::5, "x1"] = np.nan
+    registry = registry_with({"d": dataset(data)}, [intervention("pass-through", "pre", PassThrough, grid=(0.0,))])
+    result = compare("d", interventions=["pass-through"], registry=registry, output=tmp_path,
+                     **{**FAST, "learner": "hgb"})
+    assert (result.cells["status"] == "ok").all(), result.cells[["intervention", "message"]]
+    cells = result.cells.set_index("intervention")
+    assert cells.loc["pass-through", "error"] == cells.loc["baseline", "error"]
 
 
 def test_scoring_space_imputation_rule():
