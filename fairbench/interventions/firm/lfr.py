@@ -1,0 +1,127 @@
+"""Learning Fair Representations (Zemel et al. 2013) through holisticai, as the paper used it.
+
+Stage ``pre``.  The features are encoded on the training rows (sensitive column dropped, missing
+values imputed, categorical codes one-hot, every column standardised), then holisticai's
+``LearningFairRepresentation`` is fitted with its default parameters except the knob ``Az``, the
+weight of the statistical-parity term.  The learner trains on the reconstruction x̂ = M·V
+(each row's softmax prototype memberships times the k prototypes).  The paper's front uses the
+default Az = 50; the grid spans it by 0.1x..10x.
+
+holisticai's ``transform`` needs the group masks (``group_a`` = rows with a = 1, ``group_b`` =
+rows with a = 0): it reconstructs each group's rows separately, with the same prototypes, so
+the representation of a row does not depend on its group.  holisticai seeds NumPy's global RNG
+in ``fit``; the global state is saved and restored around the call.
+
+Cost: holisticai minimises with L-BFGS-B on finite-difference gradients of a float32 objective,
+so one fit costs about k·(d+1) objective evaluations per gradient; the line search usually gives
+up after a few iterations.  ``max_fit_rows`` (default None = all rows) optionally fits on a
+seeded subsample to bound that cost on very large tables; the representation is still computed
+for every row.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Sequence
+
+import numpy as np
+
+from fairbench.contract import Intervention
+from fairbench.hookspecs import hookimpl
+from fairbench.interventions.firm._common import (
+    HOLISTICAI_HINT,
+    HOLISTICAI_MODULES,
+    TabularEncoder,
+    check_knob,
+    check_seed,
+    features,
+    fit_inputs,
+    groups,
+    binary,
+)
+
+NAME = "lfr"
+DEFAULT_AZ = 50.0  # holisticai.bias.mitigation.LearningFairRepresentation(Az=50.0); a test pins it
+GRID = tuple(DEFAULT_AZ * f for f in (0.1, 0.3, 1.0, 3.0, 10.0))
+
+
+class LFR:
+    """``fit(X, y, a)`` learns the prototypes; ``transform(X, a)`` returns x̂ (float64)."""
+
+    def __init__(self, Az: float = DEFAULT_AZ, random_state: int = 0, categorical: Sequence[int] = (),
+                 sensitive: int | None = None, max_fit_rows: int | None = None, x64: bool = False):
+        self.Az = check_knob("Az", Az, 0.0)
+        self.random_state = check_seed(random_state)
+        self.categorical = tuple(categorical or ())
+        self.sensitive = sensitive
+        if max_fit_rows is not None:
+            max_fit_rows = check_knob("max_fit_rows", max_fit_rows, 2, integer=True)
+        self.max_fit_rows = max_fit_rows
+        self.x64 = bool(x64)
+
+    def fit(self, X, y, a) -> "LFR":
+        from holisticai.bias.mitigation import LearningFairRepresentation
+
+        X, y, a = fit_inputs(X, y, a)
+        if len(np.unique(a)) < 2:
+            raise ValueError("lfr needs training rows from both groups (a=0 and a=1)")
+        self.encoder_ = TabularEncoder(self.categorical, self.sensitive).fit(X)
+        Z = self.encoder_.transform(X)
+        rows = self._fit_rows(y, a)
+        group_a, group_b = groups(a[rows])
+        self.model_ = LearningFairRepresentation(Az=self.Az, seed=self.random_state)
+        state = np.random.get_state()
+        try:
+            with _precision(self.x64):
+                self.model_.fit(Z[rows], y[rows], group_a, group_b)
+        finally:
+            np.random.set_state(state)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _fit_rows(self, y: np.ndarray, a: np.ndarray) -> np.ndarray:
+        n = len(y)
+        if self.max_fit_rows is None or n <= self.max_fit_rows:
+            return np.arange(n)
+        from sklearn.model_selection import train_test_split
+
+        strata = 2 * a + y
+        stratify = strata if np.bincount(strata).min(initial=n) >= 2 else None
+        rows, _ = train_test_split(np.arange(n), train_size=self.max_fit_rows,
+                                   random_state=self.random_state, stratify=stratify)
+        return np.sort(rows)
+
+    def transform(self, X, a) -> np.ndarray:
+        if not hasattr(self, "model_"):
+            raise ValueError("this LFR is not fitted yet; call fit(X, y, a) first")
+        X = features(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, the representation was fitted on {self.n_features_in_}")
+        a = binary(a, "a", X.shape[0])
+        group_a, group_b = groups(a)
+        Z = self.encoder_.transform(X)
+        with _precision(self.x64):
+            return np.asarray(self.model_.transform(Z, group_a, group_b), dtype=np.float64)
+
+
+def _precision(x64: bool):
+    """``jax.enable_x64(True)`` for the block when asked (scoped; JAX's global default is kept)."""
+    if not x64:
+        return contextlib.nullcontext()
+    import jax
+
+    return jax.enable_x64(True)
+
+
+def make(knob=DEFAULT_AZ, random_state=0, categorical=(), sensitive=None, **params) -> LFR:
+    return LFR(Az=DEFAULT_AZ if knob is None else knob, random_state=random_state,
+               categorical=categorical, sensitive=sensitive, **params)
+
+
+@hookimpl
+def fairbench_register_interventions(register):
+    register(Intervention(
+        name=NAME, stage="pre", knob="Az", grid=GRID, make=make,
+        description="Learning Fair Representations (holisticai, default parameters); knob Az = "
+                    "weight of the statistical-parity term; the learner trains on the reconstruction",
+        requires=HOLISTICAI_MODULES, install_hint=HOLISTICAI_HINT,
+    ))
