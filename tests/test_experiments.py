@@ -123,6 +123,12 @@ def test_diagnostics(registry, tmp_path):
     for col in ("S_minority", "S_all", "cf_accuracy"):
         assert cells[col].between(0, 1).all()
     assert np.isclose(oracle["bound_minority"], bound(0.5, oracle["rho_collective"], oracle["tau_minority"]))
+    # re-running the same command reuses the stored per-seed rows
+    cells["S_minority"] = 0.5  # a marker: only a reused row can carry it
+    cells.to_csv(tmp_path / "diagnostics_cells.csv", index=False)
+    again = run("diagnostics", cfg, alphas=(0.5,), interventions=("oracle", "rb-label"))
+    assert (again.summary["S_minority_mean"] == 0.5).all()
+    assert (run("diagnostics", cfg, alphas=(0.5,), interventions=("oracle",)).summary["S_minority_mean"] != 0.5).all()
 
 
 def test_bound_matches_eq11():

@@ -37,6 +37,8 @@ features and in the FARE cells of ``fairbench.interventions.fare_space``.
 """
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 import pandas as pd
 from tabulate import tabulate
@@ -113,15 +115,20 @@ def run_diagnostics(cfg: RunConfig, alphas=ALPHAS, interventions=METHODS) -> Exp
     info = dataset.info
     y_cf = np.asarray(info["counterfactual_y"], dtype=np.int64)
     tau = tau_minority(info)
-    rows = []
-    for seed in range(cfg.seeds):
-        rows += _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions)
-    cells = pd.DataFrame(rows)
     out = cfg.out_dir("diagnostics")
     out.mkdir(parents=True, exist_ok=True)
-    cells.to_csv(out / "diagnostics_cells.csv", index=False, float_format="%.6g")
-    summary = _summarize(cells)
     command = cfg.command("diagnostics", [("--alphas", list(alphas)), ("--interventions", list(interventions))])
+    cached = _cached_seeds(out, command, cfg.fresh, len(alphas) * len(interventions) + 1)
+    frames = []
+    for seed in range(cfg.seeds):
+        if seed in cached:
+            frames.append(cached[seed])
+        else:
+            frames.append(pd.DataFrame(_seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions)))
+    cells = pd.concat(frames, ignore_index=True)
+    cells.to_csv(out / "diagnostics_cells.csv", index=False, float_format="%.6g")
+    (out / "COMMAND.txt").write_text(command + "\n")
+    summary = _summarize(cells)
     result = ExperimentResult("diagnostics", cfg.dataset, out, command, summary, "")
     result.table, result.markdown = _tables(summary, tau, info)
     result.checks = _checks(cells, summary, tau)
@@ -143,6 +150,26 @@ def run_diagnostics(cfg: RunConfig, alphas=ALPHAS, interventions=METHODS) -> Exp
     write_common(result, f"{cfg.dataset} ({_options_text(info)}): rho, success S and the Proposition 3 bound "
                          f"({cfg.seeds} seeds, learner {cfg.learner})")
     return result
+
+
+def _cached_seeds(out, command: str, fresh: bool, rows_per_seed: int) -> dict:
+    """Per-seed rows of an earlier run in ``out`` whose command differs at most in --seeds (so
+    re-running resumes, and asking for more seeds computes only the new ones)."""
+    cells_path, command_path = out / "diagnostics_cells.csv", out / "COMMAND.txt"
+    if fresh or not cells_path.exists() or not command_path.exists():
+        return {}
+    if _without_seeds(command_path.read_text().strip()) != _without_seeds(command):
+        return {}
+    cells = pd.read_csv(cells_path)
+    return {int(seed): part.reset_index(drop=True) for seed, part in cells.groupby("seed") if len(part) == rows_per_seed}
+
+
+def _without_seeds(command: str) -> str:
+    words = shlex.split(command)
+    if "--seeds" in words:
+        i = words.index("--seeds")
+        del words[i:i + 2]
+    return shlex.join(words)
 
 
 def _options_text(info: dict) -> str:
@@ -259,6 +286,9 @@ def _checks(cells: pd.DataFrame, summary: pd.DataFrame, tau: float) -> list[str]
     nonvacuous = finite[finite["bound_minority"] > 0]
     checks = [f"bound holds (S_minority >= bound) in {held} of {len(finite)} cells with rho < 1/2; "
               f"{len(nonvacuous)} of them have a bound > 0; {len(user) - len(finite)} cells have rho >= 1/2 (no bound)"]
+    by_alpha = ", ".join(f"{alpha:g}: {int(np.sum(p['S_minority'] < p['bound_minority']))}/{len(p)}"
+                         for alpha, p in finite.groupby("alpha"))
+    checks.append(f"cells where the measured S_minority is below the bound, by alpha: {by_alpha}")
     if len(user) > 2:
         corr = np.corrcoef(user["rho_collective"], user["S_minority"])[0, 1]
         checks.append(f"correlation of rho (collective) and measured S_minority over all cells: {corr:+.2f}")

@@ -165,6 +165,10 @@ def _flips_checks(user: pd.DataFrame, base) -> list[str]:
         return checks
     rnd = user[user["intervention"] == "random"].set_index("knob_value")
     target = float(rnd["eqod_mean"].min())
+    if base is not None:
+        half = (float(base["eqod_mean"]) + target) / 2
+        reach = ", ".join(f"{name} {_m(flips_to_reach(part, half))}" for name, part in user.groupby("intervention", sort=False))
+        checks.append(f"half of random's EqOd reduction (EqOd <= {half:.3f}) first reached at M: {reach}")
     checks.append(f"target = random's lowest mean EqOd {target:.3f}, first reached by random at M={_m(flips_to_reach(rnd, target))}")
     for name, part in user.groupby("intervention", sort=False):
         part = part.set_index("knob_value")
