@@ -120,6 +120,11 @@ def _compare(args) -> int:
 def summarize(result) -> int:
     print(result.table())
     print(f"\n{result.computed} cells computed, {result.reused} reused from {result.output}/cells.sqlite")
+    return report_files_and_failures(result)
+
+
+def report_files_and_failures(result) -> int:
+    """Print written files, problems and failures; the exit code says whether anything failed."""
     for path in result.files:
         print(f"wrote {path}")
     for line in result.problems:

@@ -38,15 +38,7 @@ def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: 
         ax.plot(on["error_mean"], on[f"{metric}_mean"], "-", color=style["color"], alpha=0.6)
         ax.plot(part["error_mean"], part[f"{metric}_mean"], linestyle="none", markersize=9 if style["marker"] == "*" else 6,
                 label=f"{name} ({part['side'].iloc[0]})", **style)
-    ax.set_xlabel("error (test)")
-    ax.set_ylabel(METRIC_LABEL.get(metric, metric))
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _finish(plt, fig, ax, path, "error (test)", metric, title)
 
 
 def flips_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "") -> Path:
@@ -61,7 +53,12 @@ def flips_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: s
     base = front[front["side"] == "baseline"]
     if not base.empty and np.isfinite(base[f"{metric}_mean"].iloc[0]):
         ax.axhline(base[f"{metric}_mean"].iloc[0], linestyle="--", color="black", label="baseline")
-    ax.set_xlabel("number of label flips M")
+    return _finish(plt, fig, ax, path, "number of label flips M", metric, title)
+
+
+def _finish(plt, fig, ax, path: Path, xlabel: str, metric: str, title: str) -> Path:
+    """Labels, grid, legend; save and close."""
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(METRIC_LABEL.get(metric, metric))
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -124,16 +124,10 @@ def _experiment(args) -> int:
     for line in result.checks:
         print(line)
     print(f"\n{name} finished in {time.perf_counter() - start:.0f} s; outputs in {result.output}/")
-    for path in result.files:
-        print(f"wrote {path}")
     print(f"reproduce: {result.command}")
-    for line in result.problems:
-        print(f"problem: {line}", file=sys.stderr)
-    for line in result.failures:
-        print(f"failed: {line}", file=sys.stderr)
-    from fairbench.cli import EXIT_FAILED_CELLS
+    from fairbench.cli import report_files_and_failures
 
-    return 0 if result.ok else EXIT_FAILED_CELLS
+    return report_files_and_failures(result)
 
 
 def add_report_parser(sub) -> None:
