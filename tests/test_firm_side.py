@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from fairbench.contract import Intervention
 from fairbench.interventions.firm import PLUGINS, calibrated_eo, fare, lfr, reductions, threshold
+from fairbench.testing import parametrize_with_checks
 
 HAS_FARE = importlib.util.find_spec("fairbench.fare") is not None
 needs_fare = pytest.mark.skipif(not HAS_FARE, reason="fairbench.fare (FARE's algorithm) is not in this checkout")
@@ -177,6 +178,11 @@ def test_plugins_import_lazily_and_requires_names_what_holisticai_pulls_in():
     assert heavy.strip() == "[]", heavy
     for name in ("lfr", "calibrated-eo"):
         assert set(registered()[name].requires) <= set(loaded.split()), name
+
+
+@parametrize_with_checks(list(registered().values()))
+def test_conformance_kit(obj, check):
+    check(obj)
 
 
 # ------------------------------------------------------------------------------------------------

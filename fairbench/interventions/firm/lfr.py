@@ -12,11 +12,20 @@ rows with a = 0): it reconstructs each group's rows separately, with the same pr
 the representation of a row does not depend on its group.  holisticai seeds NumPy's global RNG
 in ``fit``; the global state is saved and restored around the call.
 
-Cost: holisticai minimises with L-BFGS-B on finite-difference gradients of a float32 objective,
-so one fit costs about k·(d+1) objective evaluations per gradient; the line search usually gives
-up after a few iterations.  ``max_fit_rows`` (default None = all rows) optionally fits on a
-seeded subsample to bound that cost on very large tables; the representation is still computed
-for every row.
+Precision (``x64``).  holisticai minimises a float32 JAX objective with scipy's L-BFGS-B on
+float64 finite-difference gradients: the finite-difference steps fall below float32 resolution,
+so the gradient is mostly exactly zero and the optimiser stops after 1-3 iterations near its
+random start (Adult: 1 iteration, 202 evaluations, 3.7 s; the test metrics for Az = 5 and 500
+came out identical).  That is what the library does with its defaults, hence the default here.
+``x64=True`` evaluates the same objective in float64 inside ``jax.enable_x64`` (scoped; JAX's
+global default is untouched), and the optimiser then really runs (Adult, 37k x 19 encoded:
+41-84 iterations, 9-15k evaluations, 90-140 s CPU per fit; test EqOd 0.055 / 0.034 / 0.033
+at Az = 5 / 50 / 500 against 0.078 for the plain learner, error 0.17 against 0.136).
+
+Cost.  One fit costs up to scipy's default limit of 15,000 objective evaluations, each linear in
+rows x features: ~4 min CPU on 25k x 100 (float32, the limit was hit).  ``max_fit_rows``
+(default None = all rows) fits on a seeded, group-and-label-stratified subsample to bound that;
+the representation is still computed for every row.
 """
 from __future__ import annotations
 
