@@ -98,7 +98,9 @@ class Intervention:
     ``grid`` lists the default knob values; ``tune`` optionally maps a parameter to candidate
     values the harness selects on a 15% validation split of train (user side only).
     ``requires`` names importable modules; when one is missing the intervention is reported as
-    unavailable with ``install_hint`` instead of crashing a run.
+    unavailable with ``install_hint`` instead of crashing a run.  ``in_default_run=False`` keeps a
+    variant (e.g. an experiment's ablation) out of a ``compare`` that names no interventions; it
+    still runs when named.
     """
 
     name: str
@@ -114,6 +116,7 @@ class Intervention:
     version: str = "1"
     plugin: str = ""
     side: str = ""
+    in_default_run: bool = True
 
     def __post_init__(self) -> None:
         if not self.side:

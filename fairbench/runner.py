@@ -89,7 +89,7 @@ def _default_output(dataset: str) -> Path:
 def select_interventions(registry: Registry, names: Iterable[str] | None) -> tuple[list[Intervention], list[str]]:
     """The interventions to run (baseline always first) and the ones skipped as unavailable."""
     if names is None:
-        chosen = list(registry.interventions.values())
+        chosen = [iv for iv in registry.interventions.values() if iv.in_default_run]
     else:
         chosen = [registry.intervention(n) for n in dict.fromkeys(names)]
     if BASELINE not in [iv.name for iv in chosen]:

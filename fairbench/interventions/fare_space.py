@@ -85,5 +85,5 @@ def fairbench_register_interventions(register):
             name=name + SUFFIX, stage="labels", knob="budget", grid=(), make=_make(plain),
             description=f"{name} computed in the cells of a FARE tree (gamma 0.85, k 200, n 100) fitted on the "
                         "collective's own rows (s=1) and the known majority rows (s=0)",
-            params=dict(FARE_PARAMS), tune=tune,
+            params=dict(FARE_PARAMS), tune=tune, in_default_run=False,
         ))
