@@ -272,7 +272,7 @@ def _tables(summary: pd.DataFrame, tau: float, info: dict) -> tuple[str, str]:
                      pm(r["cf_accuracy_mean"], r["cf_accuracy_std"]), pm(r["eqod_mean"], r["eqod_std"]),
                      pm(r["error_mean"], r["error_std"])])
     headers = ["alpha", "method", "M*", "rho (candidates)", "rho (collective)", "bound on S (Eq. 11)",
-               "S minority", "S all", "P[h(x)=y_cf | a=1]", "EqOd", "error"]
+               "S minority", "S all", "P[h(x)=y_cf], minority", "EqOd", "error"]
     note = (f"tau_minority = {tau:.4f} (E over minority x of |P0(1|x,a=1) - P0(1|x,a=0)|, fresh sample of {TAU_SAMPLE:,} rows); "
             f"minority counterfactual-label noise rate of the data: {info.get('minority_noise_rate', float('nan')):.3f}")
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
