@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 # far slower when another process shares the cores (OpenMP spin-waits).
 threadpool_limits(1)
 
-from fairbench import DatasetSpec, hookimpl
+from fairbench import DatasetSpec, Intervention, hookimpl
 from fairbench.contract import Dataset
 from fairbench.plugins import build_registry
 
@@ -36,6 +36,34 @@ class ToyDatasets:
             register(DatasetSpec(name=name, loader=lambda n=n, name=name, **o: biased_data(n=n, name=name),
                                  description="synthetic biased data", sensitive="group", protected="a=1",
                                  favourable="y=1", source="tests", rows=n))
+
+
+class GroupThreshold:
+    """A test-only firm-side post-processor: a lower threshold for a=1 by the knob."""
+
+    def __init__(self, shift):
+        self.shift = shift
+
+    def fit(self, scores, y, a):
+        return self
+
+    def predict(self, scores, a):
+        return (np.asarray(scores) >= 0.5 - self.shift * np.asarray(a)).astype(int)
+
+
+class FirmPlugin:
+    """A test-only firm-side plugin: `group-threshold`, a post-processor with a `shift` knob."""
+
+    @hookimpl
+    def fairbench_register_interventions(self, register):
+        register(Intervention(name="group-threshold", stage="post", knob="shift", grid=(0.0, 0.2),
+                              make=lambda knob=0.0, random_state=0, **p: GroupThreshold(knob)))
+
+
+@pytest.fixture(scope="session")
+def firm_registry():
+    """Built-ins plus the toy datasets and `group-threshold`, without installed third-party plugins."""
+    return build_registry(extra=(ToyDatasets(), FirmPlugin()), entry_points=False)
 
 
 @pytest.fixture(scope="session")

@@ -7,37 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairbench import Intervention, hookimpl
 from fairbench.cli import main
 from fairbench.experiments import RunConfig, run
 from fairbench.experiments.diagnostics import bound
-from fairbench.plugins import build_registry
-from tests.conftest import ToyDatasets
-
-
-class GroupThreshold:
-    """A test-only firm-side post-processor: a lower threshold for a=1 by the knob."""
-
-    def __init__(self, shift):
-        self.shift = shift
-
-    def fit(self, scores, y, a):
-        return self
-
-    def predict(self, scores, a):
-        return (np.asarray(scores) >= 0.5 - self.shift * np.asarray(a)).astype(int)
-
-
-class FirmPlugin:
-    @hookimpl
-    def fairbench_register_interventions(self, register):
-        register(Intervention(name="group-threshold", stage="post", knob="shift", grid=(0.0, 0.2),
-                              make=lambda knob=0.0, random_state=0, **p: GroupThreshold(knob)))
 
 
 @pytest.fixture(scope="module")
-def registry():
-    return build_registry(extra=(ToyDatasets(), FirmPlugin()), entry_points=False)
+def registry(firm_registry):
+    return firm_registry
 
 
 def config(registry, tmp_path, **kw) -> RunConfig:

@@ -6,17 +6,14 @@ import pandas as pd
 import pytest
 
 from fairbench.cli import main
-from fairbench.plugins import build_registry
 from fairbench.report import best_points, figure12_table, leaderboard_markdown, method_table, write_report
 from fairbench.runner import compare
-from tests.conftest import ToyDatasets
-from tests.test_experiments import FirmPlugin
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def results(tmp_path_factory, firm_registry):
     """Two datasets; for one of them the user side and the firm side sit in separate folders."""
-    registry = build_registry(extra=(ToyDatasets(), FirmPlugin()), entry_points=False)
+    registry = firm_registry
     root = tmp_path_factory.mktemp("results")
     common = dict(registry=registry, seeds=2, learner="logreg", tune=False, jobs=1, budgets=[0, 10, 40])
     compare(dataset="toy-small", interventions=["random", "rb-prob"], output=root / "toy-small" / "flips", **common)
