@@ -53,7 +53,13 @@ def main(args: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    import signal
+
     from threadpoolctl import threadpool_limits
+
+    # A shell started without job control (`pytest &`, some CI runners) ignores SIGINT in its
+    # background children, and Python then keeps it ignored; the interrupt tests need Ctrl-C's behaviour.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     threadpool_limits(1)
     sys.exit(main(sys.argv[1:]))
