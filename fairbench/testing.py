@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from fairbench.contract import STAGE_SIDE, STAGES, CollectiveView, Dataset, DatasetSpec, Intervention
+from fairbench.threads import limited_threads
 
 __all__ = [
     "ConformanceError", "CheckResult", "RULES", "check_intervention", "check_dataset", "checks_for",
@@ -392,14 +393,7 @@ def _skip_unavailable(iv: Intervention) -> None:
 @contextmanager
 def _one_thread():
     """Tiny fits run fastest on one thread; oversubscribed OpenMP can make them 100x slower."""
-    from threadpoolctl import threadpool_limits
-
-    try:
-        import sklearn.utils._openmp_helpers  # noqa: F401  (loads the OpenMP runtime so the limit reaches it)
-    except ImportError:  # pragma: no cover - a scikit-learn without the module: the limit still covers BLAS
-        pass
-
-    with threadpool_limits(limits=1):
+    with limited_threads(1):
         yield
 
 
