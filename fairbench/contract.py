@@ -100,7 +100,9 @@ class Intervention:
     ``requires`` names importable modules; when one is missing the intervention is reported as
     unavailable with ``install_hint`` instead of crashing a run.  ``in_default_run=False`` keeps a
     variant (e.g. an experiment's ablation) out of a ``compare`` that names no interventions; it
-    still runs when named.
+    still runs when named.  ``cost`` is a rough price of one cell in learner fits (exponentiated
+    gradient refits the learner ~15 times): parallel runs start the costliest tasks first, so that
+    no long task is left running alone at the end.
     """
 
     name: str
@@ -117,6 +119,7 @@ class Intervention:
     plugin: str = ""
     side: str = ""
     in_default_run: bool = True
+    cost: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.side:

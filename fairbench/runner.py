@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -160,6 +161,9 @@ def _execute_local(data: Prepared, tasks: list[Task], settings: Settings, baseli
         return
     from joblib import Parallel, delayed
 
+    # loky replaces a worker whose memory grew by 300 MB since its first task (importing
+    # holisticai/JAX does that) and warns; the replacement is harmless, the warning only alarms.
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
     threads = max(1, (os.cpu_count() or 1) // jobs)
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
     yield from parallel(delayed(_run_limited)(data, task, settings, baselines.get(task.seed), threads) for task in tasks)
@@ -167,9 +171,9 @@ def _execute_local(data: Prepared, tasks: list[Task], settings: Settings, baseli
 
 def _run_limited(data, task, settings, baseline, threads):
     """Run one task with the learner's own threads capped, so workers don't oversubscribe cores."""
-    from threadpoolctl import threadpool_limits
+    from fairbench.threads import limited_threads
 
-    with threadpool_limits(limits=threads):
+    with limited_threads(threads):
         return task, run_task(data, task, settings, baseline)
 
 
@@ -306,7 +310,7 @@ def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settin
     post_seeds = {t.seed for t in tasks if t.intervention.stage == "post" and missing(t).cells}
     first = [t for t in tasks if t.intervention.name == BASELINE]
     rest = [missing(t) for t in tasks if t.intervention.name != BASELINE]
-    rest = [t for t in rest if t.cells]
+    rest = sorted((t for t in rest if t.cells), key=lambda t: -t.intervention.cost * len(t.cells))  # longest first
     first = [t for t in first if t.cells[0][1] not in done or t.seed in post_seeds or any(r.seed == t.seed for r in rest)]
     total = sum(len(t.cells) for t in rest) + sum(1 for t in first if t.cells[0][1] not in done)
     bar = tqdm(total=total, disable=not progress, unit="cell", file=sys.stderr)

@@ -88,6 +88,7 @@ def _labels(name: str, make, description: str, tune=None) -> Intervention:
     return Intervention(
         name=name, stage="labels", knob="budget", grid=(), make=make,
         description=description, tune=tune or {},
+        cost=3.0 if tune else 1.5,  # k tuning refits the learner on a validation split; scoring fits one model
     )
 
 

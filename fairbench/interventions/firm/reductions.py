@@ -223,6 +223,7 @@ def fairbench_register_interventions(register):
                     "DemographicParity with constraint='dp'); knob difference_bound = allowed "
                     "training violation of the constraint",
         requires=FAIRLEARN_MODULES, install_hint=FAIRLEARN_HINT,
+        cost=20.0,  # 8-17 learner fits per cell on Adult (the oracle_calls column)
     ))
     register(Intervention(
         name=GS_NAME, stage="in", knob="grid_index", grid=tuple(float(i) for i in range(GS_GRID_SIZE)),
@@ -231,4 +232,5 @@ def fairbench_register_interventions(register):
                     "with constraint='dp'); knob grid_index = the grid's classifiers ordered from most to "
                     "least training violation; one search per seed, cached",
         requires=FAIRLEARN_MODULES, install_hint=FAIRLEARN_HINT,
+        cost=4.0,  # 13 learner fits per seed, shared by the 13 cells, plus prediction
     ))
