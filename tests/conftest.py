@@ -61,9 +61,15 @@ class FirmPlugin:
 
 
 @pytest.fixture(scope="session")
-def firm_registry():
+def registry_with():
+    """``registry_with(*plugins)``: built-ins, the toy datasets and the given test-only plugins."""
+    return lambda *plugins: build_registry(extra=(ToyDatasets(), *plugins), entry_points=False)
+
+
+@pytest.fixture(scope="session")
+def firm_registry(registry_with):
     """Built-ins plus the toy datasets and `group-threshold`, without installed third-party plugins."""
-    return build_registry(extra=(ToyDatasets(), FirmPlugin()), entry_points=False)
+    return registry_with(FirmPlugin())
 
 
 @pytest.fixture(scope="session")

@@ -61,3 +61,30 @@ def test_parallel_equals_serial(registry, tmp_path):
     serial = run(registry, tmp_path / "s", jobs=1)
     parallel = run(registry, tmp_path / "p", jobs=2)
     pd.testing.assert_frame_equal(serial.cells[cols], parallel.cells[cols])
+
+
+def test_costliest_tasks_start_first(registry_with, tmp_path):
+    """Intervention.cost orders the queue, so a long task is not left running alone at the end."""
+    from fairbench import Intervention, hookimpl
+
+    started = []
+
+    class Threshold:
+        def fit(self, scores, y, a):
+            return self
+
+        def predict(self, scores, a):
+            return (np.asarray(scores) >= 0.5).astype(int)
+
+    class Plugin:
+        @hookimpl
+        def fairbench_register_interventions(self, register):
+            for name, cost in (("cheap", 1.0), ("dear", 50.0), ("middling", 5.0)):
+                register(Intervention(name=name, stage="post", knob="shift", grid=(0.0,), cost=cost,
+                                      make=lambda knob=0.0, random_state=0, name=name, **p:
+                                      started.append(name) or Threshold()))
+
+    registry = registry_with(Plugin())
+    compare("toy-small", interventions=["cheap", "dear", "middling"], seeds=1, registry=registry, learner="logreg",
+            tune=False, jobs=1, output=tmp_path, write=False)
+    assert started == ["dear", "middling", "cheap"]
