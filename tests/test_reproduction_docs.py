@@ -1,0 +1,69 @@
+"""docs/reproduction.md and docs/leaderboard.md stay what the committed results and commands say."""
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from fairbench.report import leaderboard_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "reproduction.md"
+LEADERBOARD = ROOT / "docs" / "leaderboard.md"
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("build_reproduction", ROOT / "scripts" / "build_reproduction.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_page_is_the_template_filled_with_the_committed_tables():
+    assert _builder().main(["--check"]) == 0, "docs/reproduction.md is stale: run python scripts/build_reproduction.py"
+
+
+def test_template_has_no_unfilled_placeholder():
+    template = (ROOT / "docs" / "templates" / "reproduction.md").read_text()
+    prose = "\n".join(line for line in template.splitlines() if not line.startswith("    "))  # code blocks out
+    prose = re.sub(r"`[^`]*`", "", prose)  # inline code (environment variables) out
+    assert not re.findall(r"\b[A-Z]+(?:_[A-Z]+)+\b", prose)
+
+
+def test_every_included_table_names_the_command_in_its_folder():
+    template = (ROOT / "docs" / "templates" / "reproduction.md").read_text()
+    included = re.findall(r"<!-- include (\S+) -->", template)
+    assert len(included) >= 15
+    for path in included:
+        folder = (ROOT / path).parent
+        command = (folder / "COMMAND.txt").read_text().strip()
+        assert command in (ROOT / path).read_text(), path
+        assert command in PAGE.read_text(), path
+
+
+def test_every_image_on_the_page_exists():
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", PAGE.read_text()):
+        assert (PAGE.parent / link).resolve().is_file(), link
+
+
+def test_builder_demotes_headings_and_rejects_a_missing_file(tmp_path, monkeypatch):
+    builder = _builder()
+    monkeypatch.setattr(builder, "ROOT", tmp_path)
+    (tmp_path / "r.md").write_text("# title\n\nProduced by\n\n    cmd\n\n| a |\n|---|\n| 1 |\n")
+    page = builder.build("## section\n<!-- include r.md -->\ntext")
+    assert "#### title" in page and "## section" in page and "| 1 |" in page and page.endswith("text\n")
+    with pytest.raises(SystemExit, match="missing.md"):
+        builder.build("<!-- include missing.md -->")
+
+
+def test_leaderboard_is_what_fairbench_report_writes(monkeypatch):
+    page = LEADERBOARD.read_text()
+    command = re.search(r"^    (fairbench report .+)$", page, re.M).group(1)
+    words = command.split()
+    dirs = list(itertools.takewhile(lambda word: not word.startswith("--"), words[2:]))
+    monkeypatch.chdir(ROOT)
+    assert all(Path(d).is_dir() for d in dirs), command
+    assert leaderboard_markdown(dirs, command=command) == page
