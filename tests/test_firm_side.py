@@ -118,7 +118,7 @@ def test_registrations_declare_stage_knob_grid_and_requirements():
         assert iv.plugin == ""  # the registry fills it in
         for module in iv.requires:  # everything needed is installed in this environment
             assert importlib.util.find_spec(module) is not None, (name, module)
-    assert ivs["lfr"].grid == tuple(lfr.DEFAULT_AZ * f for f in (0.1, 0.3, 1.0, 3.0, 10.0))
+    assert ivs["lfr"].grid == tuple(lfr.DEFAULT_AZ * f for f in (0.1, 1.0, 10.0))
     assert ivs["fare"].grid == (0.1, 0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.99)
     assert ivs["calibrated-eo"].grid == (0.0, 0.25, 0.5, 0.75, 1.0)
     assert set(ivs["lfr"].requires) >= {"holisticai", "jax"}
