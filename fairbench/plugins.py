@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
+import math
+import numbers
 import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -91,6 +93,10 @@ def _validate(item: Intervention, plugin: str) -> Intervention:
         raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} has no callable make")
     if item.stage != "labels" and not item.grid:
         raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} declares an empty grid for knob {item.knob!r}")
+    cost = item.cost
+    if isinstance(cost, bool) or not isinstance(cost, numbers.Real) or not math.isfinite(cost) or cost <= 0:
+        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} has cost {cost!r}; cost is a positive number "
+                          "(a cell's rough price in learner fits, default 1)")
     return replace(item, plugin=plugin)
 
 

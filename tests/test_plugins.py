@@ -208,11 +208,19 @@ def test_plugin_raising_or_registering_garbage_while_registering_is_isolated():
         def fairbench_register_interventions(self, register):
             register(Intervention(name="mid", stage="middle", knob="w", grid=(1.0,), make=lambda *a, **k: None))
 
-    registry = build_registry(extra=(Raises(), Garbage(), BadStage()), entry_points=False)
+    class BadCost:
+        @hookimpl
+        def fairbench_register_interventions(self, register):
+            register(Intervention(name="pricey", stage="post", knob="w", grid=(1.0,), make=lambda *a, **k: None,
+                                  cost="high"))
+
+    registry = build_registry(extra=(Raises(), Garbage(), BadStage(), BadCost()), entry_points=False)
     assert registry.problems == [
         "plugin 'Raises' failed while registering interventions: KeyError: 'config'",
         "plugin 'Garbage' registered dict, expected fairbench.Intervention",
         "plugin 'BadStage': intervention 'mid' has stage 'middle'; valid stages: labels, pre, in, post",
+        "plugin 'BadCost': intervention 'pricey' has cost 'high'; cost is a positive number (a cell's rough price "
+        "in learner fits, default 1)",
     ]
     assert "rb-prob" in registry.interventions
 
