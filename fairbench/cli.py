@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 
+from fairbench.argtypes import names, number_list
 from fairbench.errors import FairbenchError, UserInputError
 
 EXIT_INTERNAL = 1
@@ -19,18 +20,7 @@ EXIT_INTERRUPTED = 130
 DEBUG_ENV = "FAIRBENCH_DEBUG"
 
 
-def _csv_list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _int_list(text: str) -> list[int]:
-    values = []
-    for t in _csv_list(text):
-        try:
-            values.append(int(t))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"budgets must be whole numbers separated by commas, got {t!r}") from None
-    return values
+_int_list = number_list(int, "budgets must be whole numbers separated by commas")
 
 
 def add_run_options(p: argparse.ArgumentParser) -> None:
@@ -76,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="evaluate interventions on a dataset and write fronts, plots and tables")
     add_run_options(p)
-    p.add_argument("--interventions", type=_csv_list, help="comma-separated names (default: all available)")
+    p.add_argument("--interventions", type=names, help="comma-separated names (default: all available)")
     p.add_argument("--alpha", type=float, default=0.3, help="fraction of the minority in the collective, in (0, 1]")
     p.add_argument("--budgets", type=_int_list, help="numbers of flips M, e.g. 0,50,100 (default: fractions of the candidate pool)")
     p.add_argument("--majority-knowledge", type=int, help="the collective knows only N random majority rows")

@@ -10,7 +10,8 @@ import pandas as pd
 from fairbench.figures import flips_figure, fronts_figure
 
 
-def _pm(mean, std, digits: int = 3) -> str:
+def pm(mean, std, digits: int = 3) -> str:
+    """``mean ± std`` (``n/a`` when the mean is missing)."""
     if mean is None or not np.isfinite(mean):
         return "n/a"
     if std is None or not np.isfinite(std):
@@ -27,8 +28,8 @@ def fronts_table(front: pd.DataFrame, tablefmt: str = "simple") -> str:
         knob = "" if r["knob"] == "none" else f"{r['knob']}={r['knob_value']:g}"
         flips = "" if not np.isfinite(r.get("n_flips_mean", np.nan)) else f"{r['n_flips_mean']:.0f}"
         rows.append([
-            r["intervention"], r["side"], knob, _pm(r["error_mean"], r["error_std"]),
-            _pm(r["eqod_mean"], r["eqod_std"]), _pm(r["sp_mean"], r["sp_std"]), flips, int(r["n_seeds"]),
+            r["intervention"], r["side"], knob, pm(r["error_mean"], r["error_std"]),
+            pm(r["eqod_mean"], r["eqod_std"]), pm(r["sp_mean"], r["sp_std"]), flips, int(r["n_seeds"]),
             "*" if r.get("front_eqod") else "",
         ])
     headers = ["intervention", "side", "knob", "error", "EqOd", "SP", "flips", "seeds", "front"]
@@ -204,10 +205,6 @@ def figure12_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _cell(mean, std, digits: int = 3) -> str:
-    return _pm(mean, std, digits)
-
-
 def figure12_markdown(fig12: pd.DataFrame, tablefmt: str = "github") -> str:
     from tabulate import tabulate
 
@@ -215,10 +212,10 @@ def figure12_markdown(fig12: pd.DataFrame, tablefmt: str = "github") -> str:
     for _, r in fig12.iterrows():
         who = r["intervention"] if r["method"] == COLLECTIVE else ""
         low_who = r.get("low_error_intervention") if r["method"] == COLLECTIVE else ""
-        rows.append([r["dataset"], r["method"], who, _cell(r["best_eqod_mean"], r["best_eqod_std"]),
-                     _cell(r["best_eqod_error_mean"], r["best_eqod_error_std"]),
-                     _cell(r.get("best_sp_mean"), r.get("best_sp_std")),
-                     _cell(r.get("low_error_eqod_mean"), r.get("low_error_eqod_std")),
+        rows.append([r["dataset"], r["method"], who, pm(r["best_eqod_mean"], r["best_eqod_std"]),
+                     pm(r["best_eqod_error_mean"], r["best_eqod_error_std"]),
+                     pm(r.get("best_sp_mean"), r.get("best_sp_std")),
+                     pm(r.get("low_error_eqod_mean"), r.get("low_error_eqod_std")),
                      low_who if isinstance(low_who, str) else "", int(r["n_seeds"])])
     headers = ["dataset", "method", "(which)", "best EqOd", "error there", "best SP", "EqOd, error <= base+0.01",
                "(which)", "seeds"]
@@ -314,12 +311,12 @@ def leaderboard_markdown(dirs, command: str) -> str:
             knob = "" if r["best_eqod_knob"] == "none" else f"{r['best_eqod_knob']}={r['best_eqod_knob_value']:g}"
             user = r["side"] == "user"
             flips = r.get("best_eqod_flips_mean", np.nan)
-            rows.append([rank, r["intervention"], r["side"], _cell(r["best_eqod_mean"], r["best_eqod_std"]),
-                         _cell(r["best_eqod_error_mean"], r["best_eqod_error_std"]), knob,
+            rows.append([rank, r["intervention"], r["side"], pm(r["best_eqod_mean"], r["best_eqod_std"]),
+                         pm(r["best_eqod_error_mean"], r["best_eqod_error_std"]), knob,
                          f"{flips:.0f}" if user and np.isfinite(flips) else "",
-                         _cell(r.get("best_sp_mean"), r.get("best_sp_std")),
-                         _cell(r.get("best_sp_error_mean"), r.get("best_sp_error_std")),
-                         _cell(r.get("low_error_eqod_mean"), r.get("low_error_eqod_std")), int(r["n_seeds"])])
+                         pm(r.get("best_sp_mean"), r.get("best_sp_std")),
+                         pm(r.get("best_sp_error_mean"), r.get("best_sp_error_std")),
+                         pm(r.get("low_error_eqod_mean"), r.get("low_error_eqod_std")), int(r["n_seeds"])])
         headers = ["rank", "intervention", "side", "best EqOd", "error there", "knob there", "flips", "best SP",
                    "error there", "EqOd, error <= base+0.01", "seeds"]
         lines += [tabulate(rows, headers, tablefmt="github", disable_numparse=True), ""]

@@ -5,10 +5,9 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from fairbench.report import LOW_ERROR_MARGIN, best_points  # noqa: F401 (re-exported)
+from fairbench.report import LOW_ERROR_MARGIN, best_points, pm  # noqa: F401 (re-exported)
 
 USER_SIDE = ("random", "rb-prob", "rb-label", "rb-dist")
 RB_METHODS = ("rb-prob", "rb-label", "rb-dist")
@@ -143,15 +142,6 @@ def write_common(result: ExperimentResult, table_title: str) -> None:
     md.write_text(f"# {table_title}\n\nProduced by\n\n    {result.command}\n\n{result.markdown}\n\n"
                   + "".join(f"* {c}\n" for c in result.checks))
     result.files[:0] = [out / COMMAND_FILE, csv, txt, md]
-
-
-def pm(mean, std, digits: int = 3) -> str:
-    """``mean ± std`` (``n/a`` when the mean is missing)."""
-    if mean is None or not np.isfinite(mean):
-        return "n/a"
-    if std is None or not np.isfinite(std):
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def baseline_row(front: pd.DataFrame) -> pd.Series | None:

@@ -5,28 +5,16 @@ import argparse
 import sys
 import time
 
+from fairbench.argtypes import names, number_list
 from fairbench.errors import UserInputError
 
 
-def _floats(text: str) -> list[float]:
-    out = []
-    for t in (s.strip() for s in text.split(",")):
-        if not t:
-            continue
-        try:
-            out.append(float(t))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {t!r}") from None
-    return out
-
-
-def _names(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
+_floats = number_list(float, "expected numbers separated by commas")
 
 
 def _knowledge(text: str) -> list[int | None]:
     out = []
-    for t in _names(text):
+    for t in names(text):
         if t in ("all", "full"):
             out.append(None)
             continue
@@ -61,9 +49,9 @@ def add_experiment_parser(sub) -> None:
     from fairbench.experiments import DEFAULT_DATASET
 
     p = sub.add_parser("experiment", help="run a named experiment of the paper and write CSV, PNG and tables")
-    names = p.add_subparsers(dest="experiment", metavar="NAME")
+    experiments = p.add_subparsers(dest="experiment", metavar="NAME")
     for name, text in EXPERIMENT_HELP.items():
-        q = names.add_parser(name, help=text, description=text)
+        q = experiments.add_parser(name, help=text, description=text)
         add_run_options(q)
         q.add_argument("--dataset-option", type=_option, action="append", default=[], metavar="KEY=VALUE",
                        help="a loader option, e.g. n=20000 for synthetic-4gmm (repeatable)")
@@ -74,7 +62,7 @@ def add_experiment_parser(sub) -> None:
         if name in ("alpha", "diagnostics"):
             q.add_argument("--alphas", type=_floats, help="collective sizes, e.g. 0.05,0.1,0.3,1")
         if name in ("alpha", "flips", "knowledge", "firm", "representations", "diagnostics"):
-            q.add_argument("--interventions", type=_names, help="comma-separated intervention names")
+            q.add_argument("--interventions", type=names, help="comma-separated intervention names")
         if name == "knowledge":
             q.add_argument("--knowledge", type=_knowledge, help="majority rows the collective knows, e.g. all,1000,100,10")
         if name == "toy":
