@@ -9,7 +9,7 @@ default Az = 50; the grid spans it by 0.1x and 10x.  Three points, not five: one
 on Adult (the optimiser's iteration count varies with Az), so LFR alone was 40% of the default
 `fairbench compare --dataset adult`.  With the float32 default (below) the knob barely moves
 the result: over the former five points (5, 15, 50, 150, 500) the seed-mean test EqOd spanned
-0.004 on Adult and on COMPAS (10 seeds, results/*/firm before this change).
+0.004 on Adult (5 seeds) and on COMPAS (10 seeds) in results/*/firm before this change.
 
 holisticai's ``transform`` needs the group masks (``group_a`` = rows with a = 1, ``group_b`` =
 rows with a = 0): it reconstructs each group's rows separately, with the same prototypes, so
