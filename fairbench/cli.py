@@ -135,9 +135,10 @@ def _list(args) -> int:
     rows = []
     for iv in registry.interventions.values():
         reason = registry.unavailable_reason(iv)
-        rows.append([iv.name, iv.side, iv.stage, iv.knob, iv.plugin, "yes" if not reason else f"no: {reason}"])
+        rows.append([iv.name, iv.side, iv.stage, iv.knob, "yes" if iv.in_default_run else "no (variant: name it)",
+                     iv.plugin, "yes" if not reason else f"no: {reason}"])
     print("Interventions")
-    print(tabulate(rows, headers=["name", "side", "stage", "knob", "plugin", "available"]))
+    print(tabulate(rows, headers=["name", "side", "stage", "knob", "default run", "plugin", "available"]))
     rows = []
     for ds in registry.datasets.values():
         reason = ds.availability()

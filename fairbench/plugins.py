@@ -35,6 +35,7 @@ DEFAULT_PLUGINS = (
     "fairbench.interventions.firm.calibrated_eo",
     "fairbench.interventions.firm.reductions",
     "fairbench.interventions.firm.threshold",
+    "fairbench.interventions.firm.relaxed",
     "fairbench.datasets.plugin",
 )
 

@@ -14,7 +14,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from fairbench.contract import Intervention
-from fairbench.interventions.firm import PLUGINS, calibrated_eo, fare, lfr, reductions, threshold
+from fairbench.interventions.firm import PLUGINS, calibrated_eo, fare, lfr, reductions, relaxed, threshold
 from fairbench.testing import parametrize_with_checks
 
 HAS_FARE = importlib.util.find_spec("fairbench.fare") is not None
@@ -62,7 +62,7 @@ def eqod(y, pred, a) -> float:
 
 def registered() -> dict[str, Intervention]:
     out: dict[str, Intervention] = {}
-    for module in (lfr, fare, calibrated_eo, reductions, threshold):
+    for module in (lfr, fare, calibrated_eo, reductions, threshold, relaxed):
         module.fairbench_register_interventions(register=lambda iv: out.setdefault(iv.name, iv))
     return out
 
@@ -85,17 +85,23 @@ def run(name: str, knob, data, base, seed: int = 0, **params) -> np.ndarray:
 
 MOST_FAIR = {  # the knob value at the fair end of each grid
     "lfr": max(lfr.GRID),
-    "fare": max(fare.GRID),
+    "lfr-holisticai": max(lfr.GRID),
+    "fare": 0.99,
+    "fare-k": 2.0,
     "reductions-eg": min(reductions.EG_GRID),
+    "reductions-eg-firm-learner": min(reductions.EG_GRID),
     "reductions-gs": reductions.GS_GRID_SIZE - 1,
+    "reductions-gs-firm-learner": reductions.GS_GRID_SIZE - 1,
     "calibrated-eo": 1.0,
+    "calibrated-eo-threshold": 0.5,
     "threshold-optimizer": 0.0,
+    "relaxed-eo": 0.0,
 }
 NAMES = sorted(MOST_FAIR)
 
 
 def _params(name):
-    return [pytest.param(name, marks=needs_fare) if name == "fare" else name]
+    return [pytest.param(name, marks=needs_fare) if name.startswith("fare") else name]
 
 
 ALL = [p for name in NAMES for p in _params(name)]
@@ -107,11 +113,16 @@ ALL = [p for name in NAMES for p in _params(name)]
 def test_registrations_declare_stage_knob_grid_and_requirements():
     ivs = registered()
     assert set(ivs) == set(MOST_FAIR)
-    expected = {"lfr": ("pre", "Az"), "fare": ("pre", "gamma"), "reductions-eg": ("in", "difference_bound"),
-                "reductions-gs": ("in", "grid_index"), "calibrated-eo": ("post", "mix"),
-                "threshold-optimizer": ("post", "none")}
+    expected = {"lfr": ("pre", "Az"), "lfr-holisticai": ("pre", "Az"), "fare": ("pre", "gamma"),
+                "fare-k": ("pre", "max_leaves"), "reductions-eg": ("in", "difference_bound"),
+                "reductions-eg-firm-learner": ("in", "difference_bound"), "reductions-gs": ("in", "grid_index"),
+                "reductions-gs-firm-learner": ("in", "grid_index"), "calibrated-eo": ("post", "mix"),
+                "calibrated-eo-threshold": ("post", "threshold"), "threshold-optimizer": ("post", "none"),
+                "relaxed-eo": ("post", "tolerance")}
+    variants = {"lfr-holisticai", "reductions-eg-firm-learner", "reductions-gs-firm-learner"}
     for name, iv in ivs.items():
         assert (iv.stage, iv.knob) == expected[name]
+        assert iv.in_default_run == (name not in variants), name
         assert iv.side == "firm" and iv.grid and iv.description and iv.install_hint
         assert all(isinstance(v, float) for v in iv.grid), name
         assert MOST_FAIR[name] in iv.grid
@@ -119,10 +130,12 @@ def test_registrations_declare_stage_knob_grid_and_requirements():
         for module in iv.requires:  # everything needed is installed in this environment
             assert importlib.util.find_spec(module) is not None, (name, module)
     assert ivs["lfr"].grid == tuple(lfr.DEFAULT_AZ * f for f in (0.1, 1.0, 10.0))
-    assert ivs["fare"].grid == (0.1, 0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.99)
+    assert ivs["fare"].grid == (0.1, 0.3, 0.5, 0.7, 0.85, 0.9, 0.95, 0.99, 0.995, 0.999)
     assert ivs["calibrated-eo"].grid == (0.0, 0.25, 0.5, 0.75, 1.0)
-    assert set(ivs["lfr"].requires) >= {"holisticai", "jax"}
+    assert ivs["lfr"].requires == ("scipy",)  # the exact fit needs no holisticai
+    assert set(ivs["lfr-holisticai"].requires) >= {"holisticai", "jax"}
     assert "holisticai" in ivs["calibrated-eo"].requires
+    assert set(ivs["relaxed-eo"].requires) == {"error_parity", "cvxpy"}
     assert ivs["reductions-eg"].requires == ("fairlearn",) == ivs["threshold-optimizer"].requires
 
 
@@ -145,17 +158,18 @@ def test_plugin_modules_register_through_the_plugin_manager():
 def test_missing_dependency_is_reported_with_install_hint(monkeypatch):
     plugins = pytest.importorskip("fairbench.plugins")
     ivs = registered()
-    fake = dataclasses.replace(ivs["lfr"], requires=("no_such_module_fairbench_test",))
+    fake = dataclasses.replace(ivs["lfr-holisticai"], requires=("no_such_module_fairbench_test",))
     reason = plugins.Registry().unavailable_reason(fake)
     assert reason and 'pip install "holisticai[bias]"' in reason
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *args: None if name == "jax" else real_find_spec(name, *args))
-    for name in ("lfr", "calibrated-eo"):
+    for name in ("lfr-holisticai", "calibrated-eo"):
         reason = plugins.Registry().unavailable_reason(ivs[name])
         assert reason and "jax" in reason and "holisticai[bias]" in reason
     assert plugins.Registry().unavailable_reason(ivs["threshold-optimizer"]) is None
+    assert plugins.Registry().unavailable_reason(ivs["lfr"]) is None
 
 
 def test_plugins_import_lazily_and_requires_names_what_holisticai_pulls_in():
@@ -165,8 +179,9 @@ def test_plugins_import_lazily_and_requires_names_what_holisticai_pulls_in():
         "import sys\n"
         "import fairbench.interventions.firm.lfr, fairbench.interventions.firm.calibrated_eo\n"
         "import fairbench.interventions.firm.reductions, fairbench.interventions.firm.threshold\n"
-        "import fairbench.interventions.firm.fare\n"
-        "heavy = [m for m in sys.modules if m.split('.')[0] in ('holisticai', 'jax', 'jaxlib', 'flax', 'optax')"
+        "import fairbench.interventions.firm.fare, fairbench.interventions.firm.relaxed\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('holisticai', 'jax', 'jaxlib', 'flax', 'optax',"
+        " 'error_parity', 'cvxpy')"
         " or m.startswith('fairlearn.reductions') or m.startswith('fairlearn.postprocessing')]\n"
         "print(heavy)\n"
         "before = set(sys.modules)\n"
@@ -176,7 +191,7 @@ def test_plugins_import_lazily_and_requires_names_what_holisticai_pulls_in():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     heavy, loaded = out.stdout.splitlines()[:2]
     assert heavy.strip() == "[]", heavy
-    for name in ("lfr", "calibrated-eo"):
+    for name in ("lfr-holisticai", "calibrated-eo"):
         assert set(registered()[name].requires) <= set(loaded.split()), name
 
 
@@ -232,7 +247,7 @@ def test_most_fair_knob_beats_the_plain_learner_on_eqod(name, data, base):
     assert plain > 0.15  # the synthetic data is biased against the minority
     # This toy learner is far more biased than on Adult or COMPAS: GridSearch needs fairlearn's
     # default multiplier range (2.0) here, not the 0.5 that suits the real tables.
-    params = {"grid_limit": 2.0} if name == "reductions-gs" else {}
+    params = {"grid_limit": 2.0} if name.startswith("reductions-gs") else {}
     fair = eqod(yt, run(name, MOST_FAIR[name], data, base, **params), at)
     assert fair < plain - 0.05, (name, fair, plain)
 
@@ -396,7 +411,7 @@ def test_lfr_encodes_categoricals_drops_sensitive_and_handles_missing(data):
 def test_lfr_subsample_option_bounds_the_fit_rows(data):
     X, y, a, Xt, yt, at = data
     method = lfr.make(50.0, 0, max_fit_rows=300)
-    rows = method._fit_rows(y, a)
+    rows = lfr._stratified_rows(y, a, 300, 0)
     assert len(rows) == 300 and len(np.unique(rows)) == 300
     assert method.fit(X, y, a).transform(Xt, at).shape == (len(yt), 2)
 
@@ -405,10 +420,10 @@ def test_lfr_x64_option_is_scoped_and_deterministic(data):
     import jax.numpy as jnp
 
     X, y, a, Xt, yt, at = data
-    first = lfr.make(50.0, 2, x64=True).fit(X[:400], y[:400], a[:400])
-    second = lfr.make(50.0, 2, x64=True).fit(X[:400], y[:400], a[:400])
+    first = lfr.make_library(50.0, 2, x64=True).fit(X[:400], y[:400], a[:400])
+    second = lfr.make_library(50.0, 2, x64=True).fit(X[:400], y[:400], a[:400])
     np.testing.assert_array_equal(first.transform(Xt, at), second.transform(Xt, at))
-    assert first.model_.prototypes.dtype == np.float64
+    assert first.prototypes_.dtype == np.float64
     assert jnp.asarray(1.0).dtype == jnp.float32  # JAX's process-wide default is untouched
 
 
@@ -416,9 +431,10 @@ def test_lfr_leaves_numpy_global_random_state_alone(data):
     X, y, a, Xt, yt, at = data
     np.random.seed(123)
     expected = np.random.random()
-    np.random.seed(123)
-    lfr.make(50.0, 0).fit(X[:300], y[:300], a[:300])
-    assert np.random.random() == expected
+    for make in (lfr.make, lfr.make_library):
+        np.random.seed(123)
+        make(50.0, 0).fit(X[:300], y[:300], a[:300])
+        assert np.random.random() == expected
 
 
 # ------------------------------------------------------------------------------------------------

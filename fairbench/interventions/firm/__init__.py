@@ -1,19 +1,26 @@
 """Firm-side fairness interventions, one pluggy plugin module each (built-ins, same hook as third parties).
 
-========================  =====  ==============  ===============================================
-intervention              stage  knob            module
-========================  =====  ==============  ===============================================
-``lfr``                   pre    ``Az``          :mod:`fairbench.interventions.firm.lfr`
-``fare``                  pre    ``gamma``       :mod:`fairbench.interventions.firm.fare`
-``reductions-eg``         in     ``eps``         :mod:`fairbench.interventions.firm.reductions`
-``reductions-gs``         in     ``grid_index``  :mod:`fairbench.interventions.firm.reductions`
-``calibrated-eo``         post   ``mix``         :mod:`fairbench.interventions.firm.calibrated_eo`
-``threshold-optimizer``   post   ``none``        :mod:`fairbench.interventions.firm.threshold`
-========================  =====  ==============  ===============================================
+============================  =====  ====================  ======================================================
+intervention                  stage  knob                  what it is
+============================  =====  ====================  ======================================================
+``lfr``                       pre    ``Az``                LFR, holisticai's objective with its exact gradient
+``lfr-holisticai``            pre    ``Az``                library default: holisticai's own float32 fit (variant)
+``fare``                      pre    ``gamma``             FARE fair tree (our implementation)
+``fare-k``                    pre    ``max_leaves``        FARE at small k (the official sweep's far end)
+``reductions-eg``             in     ``difference_bound``  fairlearn EG, capacity-capped oracle learner
+``reductions-eg-firm-learner`` in    ``difference_bound``  library usage: the firm's learner as oracle (variant)
+``reductions-gs``             in     ``grid_index``        fairlearn GridSearch, capacity-capped oracle learner
+``reductions-gs-firm-learner`` in    ``grid_index``        library usage: the firm's learner as oracle (variant)
+``calibrated-eo``             post   ``mix``               holisticai calibrated EO, faithful (threshold 0.5)
+``calibrated-eo-threshold``   post   ``threshold``         the same fit, decision threshold swept after mixing
+``threshold-optimizer``       post   ``none``              fairlearn ThresholdOptimizer (one point)
+``relaxed-eo``                post   ``tolerance``         error-parity relaxed equalized odds (Cruz & Hardt)
+============================  =====  ====================  ======================================================
 
-Importing these modules is cheap: holisticai (and with it jax) and fairlearn's reductions load
-inside ``fit``.  Each intervention's ``requires`` lists the top-level modules it needs, so a
-missing optional dependency is reported with its ``install_hint`` instead of failing a run.
+Variants (``in_default_run=False``) run when named.  Importing these modules is cheap: holisticai
+(and with it jax), fairlearn's reductions and error-parity load inside ``fit``.  Each
+intervention's ``requires`` lists the top-level modules it needs, so a missing optional dependency
+is reported with its ``install_hint`` instead of failing a run.
 """
 
 PLUGINS = (
@@ -22,4 +29,5 @@ PLUGINS = (
     "fairbench.interventions.firm.calibrated_eo",
     "fairbench.interventions.firm.reductions",
     "fairbench.interventions.firm.threshold",
+    "fairbench.interventions.firm.relaxed",
 )
