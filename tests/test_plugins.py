@@ -116,7 +116,7 @@ def test_list_shows_which_plugin_provides_what(site, monkeypatch, capsys, fresh_
     monkeypatch.setenv(LOAD_ENV, "good")
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^zero\s+user\s+labels\s+budget\s+good\s+yes", out, re.M)
+    assert re.search(r"^zero\s+user\s+labels\s+budget\s+yes\s+good\s+yes", out, re.M)
     assert re.search(r"^tiny\s+.*\bgood\s+yes", out, re.M)
 
 
