@@ -25,15 +25,21 @@ Plugins see training data only: the test set never reaches plugin code except th
 """
 from __future__ import annotations
 
+import importlib.util
+import inspect
+import json
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-SIDES = ("user", "firm")
 STAGES = ("labels", "pre", "in", "post")
 STAGE_SIDE = {"labels": "user", "pre": "firm", "in": "firm", "post": "firm"}
+#: The firm's learner on unmodified data; the only intervention whose side is "baseline".
+BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,10 @@ class DatasetSpec:
     availability: Callable[[], str | None] = lambda: None
     plugin: str = ""
 
+    def problems(self) -> list[str]:
+        """What is wrong with this declaration (empty when nothing is); the registry and the kit both ask."""
+        return _dataset_problems(self)
+
 
 @dataclass(frozen=True)
 class Intervention:
@@ -125,6 +135,23 @@ class Intervention:
         if not self.side:
             object.__setattr__(self, "side", STAGE_SIDE.get(self.stage, "?"))
 
+    @property
+    def is_baseline(self) -> bool:
+        """The reference every front is read against (the registry lets only ``BASELINE`` claim it)."""
+        return self.side == "baseline"
+
+    def problems(self) -> list[str]:
+        """What is wrong with this declaration (empty when nothing is); the registry and the kit both ask."""
+        return _intervention_problems(self)
+
+    def unavailable_reason(self) -> str | None:
+        """None when every module in ``requires`` can be imported here, else one line with the install hint."""
+        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
+        if not missing:
+            return None
+        hint = self.install_hint or f"pip install {' '.join(missing)}"
+        return f"{self.name} needs {', '.join(missing)}: {hint}"
+
 
 @dataclass(frozen=True)
 class CollectiveView:
@@ -141,3 +168,116 @@ class CollectiveView:
     majority: np.ndarray
     majority_y: np.ndarray
     random_state: int = 0
+
+
+# --- the rules of a valid declaration (written once: the registry and the kit both apply them) ---
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and not any(c.isspace() or c == "," for c in value)
+
+
+def _json_ok(value: Any) -> bool:
+    try:
+        json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _grid_problems(iv: Intervention) -> list[str]:
+    if iv.stage == "labels":
+        if iv.knob != "budget":
+            return [f"a labels strategy's knob is the budget the run sets; declare knob='budget', not {iv.knob!r}"]
+        if not isinstance(iv.grid, (tuple, list)) or tuple(iv.grid):
+            return [f"a labels strategy declares grid=() (budgets come from the run), got {iv.grid!r}"]
+        return []
+    grid = tuple(iv.grid) if isinstance(iv.grid, (tuple, list)) else None
+    if not grid:
+        return [f"grid {iv.grid!r} must be a non-empty tuple of numbers for knob {iv.knob!r}"]
+    bad = [g for g in grid if isinstance(g, bool) or not isinstance(g, numbers.Real) or not math.isfinite(g)]
+    if bad:
+        return [f"grid value {bad[0]!r} is not a finite number"]
+    if len(set(float(g) for g in grid)) != len(grid):
+        return [f"grid {grid!r} repeats a value (each value is one cell)"]
+    if iv.tune:
+        return ["tune is applied to labels strategies only; a firm method's knob is its grid"]
+    return []
+
+
+def _intervention_problems(iv: Any) -> list[str]:
+    if not isinstance(iv, Intervention):
+        return [f"got {type(iv).__name__}, expected fairbench.Intervention"]
+    if not _is_name(iv.name):
+        return [f"name {iv.name!r} must be a non-empty string without spaces or commas "
+                "(`--interventions` splits on commas)"]
+    if iv.stage not in STAGES:
+        return [f"stage {iv.stage!r} is not one of {', '.join(STAGES)}"]
+    problems = []
+    expected_side = STAGE_SIDE[iv.stage]
+    if iv.side != expected_side and not (iv.name == BASELINE and iv.side == "baseline"):
+        problems.append(f"side {iv.side!r} does not match stage {iv.stage!r} (expected {expected_side!r}; "
+                        "leave side empty to derive it)")
+    if not _is_name(iv.knob):
+        problems.append(f"knob {iv.knob!r} must be a non-empty name")
+    else:
+        problems += _grid_problems(iv)
+    if not callable(iv.make):
+        problems.append("make is not callable")
+    if not isinstance(iv.params, Mapping) or not all(isinstance(k, str) for k in iv.params):
+        problems.append(f"params must be a mapping of parameter names to values, got {type(iv.params).__name__}")
+    elif not _json_ok(dict(iv.params)):
+        problems.append("params must be JSON-serialisable: they are part of each cell's result key "
+                        "(an object's repr changes between runs, so a stored cell would never be reused)")
+    if not isinstance(iv.tune, Mapping):
+        problems.append(f"tune must be a mapping of parameter -> candidate values, got {type(iv.tune).__name__}")
+    else:
+        for key, values in iv.tune.items():
+            if not isinstance(key, str) or not isinstance(values, (tuple, list)) or not values:
+                problems.append(f"tune[{key!r}] must be a non-empty tuple of candidate values")
+            elif not _json_ok(list(values)):
+                problems.append(f"tune[{key!r}] values must be JSON-serialisable (they are part of the result key)")
+    if not isinstance(iv.requires, (tuple, list)) or not all(isinstance(m, str) and m for m in iv.requires):
+        problems.append(f"requires must be a tuple of importable module names, got {iv.requires!r}")
+    for attr in ("description", "install_hint"):
+        if not isinstance(getattr(iv, attr), str):
+            problems.append(f"{attr} must be a string")
+    if not isinstance(iv.version, str) or not iv.version:
+        problems.append("version must be a non-empty string (bump it to invalidate stored cells)")
+    cost = iv.cost
+    if isinstance(cost, bool) or not isinstance(cost, numbers.Real) or not math.isfinite(cost) or cost <= 0:
+        problems.append(f"cost {cost!r} must be a positive number (a cell's rough price in learner fits, default 1)")
+    return problems
+
+
+def _dataset_problems(spec: Any) -> list[str]:
+    if not isinstance(spec, DatasetSpec):
+        return [f"got {type(spec).__name__}, expected fairbench.DatasetSpec"]
+    problems = []
+    if not _is_name(spec.name) or spec.name.startswith("csv:"):
+        problems.append(f"name {spec.name!r} must be a non-empty string without spaces, commas or a csv: prefix")
+    for attr in ("description", "sensitive", "protected", "favourable", "source"):
+        value = getattr(spec, attr)
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"{attr} must be a non-empty string (`fairbench list` shows it)")
+    if spec.rows is not None and (isinstance(spec.rows, bool) or not isinstance(spec.rows, int) or spec.rows < 1):
+        problems.append(f"rows must be a positive int or None, got {spec.rows!r}")
+    if not callable(spec.loader):
+        problems.append("loader is not callable")
+    else:
+        try:
+            params = inspect.signature(spec.loader).parameters.values()
+        except (TypeError, ValueError):
+            params = ()
+        if (not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+                and "drop_sensitive" not in {p.name for p in params}):
+            problems.append("loader must accept drop_sensitive (and ideally **options: the CLI passes its dataset options)")
+    if not callable(spec.availability):
+        problems.append("availability is not callable")
+        return problems
+    try:
+        reason = spec.availability()
+    except Exception as exc:  # a plugin's bug: reported, not raised
+        return problems + [f"availability() raised {type(exc).__name__}: {exc}"]
+    if reason is not None and (not isinstance(reason, str) or not reason.strip() or "\n" in reason.strip()):
+        problems.append(f"availability() must return None or one line saying how to get the data, got {reason!r}")
+    return problems

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import importlib.util
-import math
-import numbers
 import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -20,8 +17,8 @@ from functools import lru_cache
 import pluggy
 
 from fairbench import hookspecs
-from fairbench.contract import STAGES, DatasetSpec, Intervention
-from fairbench.errors import PluginError, UnavailableError, unknown_name
+from fairbench.contract import DatasetSpec, Intervention
+from fairbench.errors import PluginError, unknown_name
 
 ENTRY_POINT_GROUP = "fairbench"
 LOAD_ENV = "FAIRBENCH_LOAD_PLUGINS"
@@ -73,31 +70,17 @@ class Registry:
 
     def unavailable_reason(self, intervention: Intervention) -> str | None:
         """None when the intervention can run here, else a one-line install hint."""
-        missing = [m for m in intervention.requires if importlib.util.find_spec(m) is None]
-        if not missing:
-            return None
-        hint = intervention.install_hint or f"pip install {' '.join(missing)}"
-        return f"{intervention.name} needs {', '.join(missing)}: {hint}"
-
-    def require_available(self, intervention: Intervention) -> None:
-        reason = self.unavailable_reason(intervention)
-        if reason:
-            raise UnavailableError(reason)
+        return intervention.unavailable_reason()
 
 
-def _validate(item: Intervention, plugin: str) -> Intervention:
-    if not isinstance(item, Intervention):
-        raise PluginError(f"plugin {plugin!r} registered {type(item).__name__}, expected fairbench.Intervention")
-    if item.stage not in STAGES:
-        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} has stage {item.stage!r}; valid stages: {', '.join(STAGES)}")
-    if not callable(item.make):
-        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} has no callable make")
-    if item.stage != "labels" and not item.grid:
-        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} declares an empty grid for knob {item.knob!r}")
-    cost = item.cost
-    if isinstance(cost, bool) or not isinstance(cost, numbers.Real) or not math.isfinite(cost) or cost <= 0:
-        raise PluginError(f"plugin {plugin!r}: intervention {item.name!r} has cost {cost!r}; cost is a positive number "
-                          "(a cell's rough price in learner fits, default 1)")
+def _validate(item: Intervention | DatasetSpec, plugin: str, kind: str) -> Intervention | DatasetSpec:
+    """The item with its plugin filled in, or a PluginError naming the first problem of its declaration."""
+    expected = Intervention if kind == "intervention" else DatasetSpec
+    if not isinstance(item, expected):
+        raise PluginError(f"plugin {plugin!r} registered {type(item).__name__}, expected fairbench.{expected.__name__}")
+    problems = item.problems()
+    if problems:
+        raise PluginError(f"plugin {plugin!r}: {kind} {item.name!r}: {problems[0]}")
     return replace(item, plugin=plugin)
 
 
@@ -120,12 +103,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
                 impl.function(register=staged.append)
                 accepted = {}
                 for item in staged:
-                    if kind == "intervention":
-                        item = _validate(item, plugin)
-                    elif not isinstance(item, DatasetSpec):
-                        raise PluginError(f"plugin {plugin!r} registered {type(item).__name__}, expected fairbench.DatasetSpec")
-                    else:
-                        item = replace(item, plugin=plugin)
+                    item = _validate(item, plugin, kind)
                     owner = table[item.name].plugin if item.name in table else plugin if item.name in accepted else None
                     if owner is not None:
                         raise PluginError(

@@ -51,7 +51,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from fairbench.contract import STAGE_SIDE, STAGES, CollectiveView, Dataset, DatasetSpec, Intervention
+from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention
 from fairbench.threads import limited_threads
 
 __all__ = [
@@ -65,7 +65,6 @@ KIT_SEED = 0
 KIT_ALPHA = 0.5
 KIT_LEARNER = "hgb"
 SLOW_ENV = "FAIRBENCH_SLOW_CHECKS"
-BASELINE = "baseline"
 
 # One sentence per rule: the kit's error messages quote it, docs/plugins.md lists it.
 RULES: dict[str, str] = {
@@ -382,12 +381,9 @@ def _need(iv: Intervention, rule: str, run: _Run | None = None) -> _Run:
 
 
 def _skip_unavailable(iv: Intervention) -> None:
-    import importlib.util
-
-    missing = [m for m in iv.requires if importlib.util.find_spec(m) is None]
-    if missing:
-        hint = iv.install_hint or f"pip install {' '.join(missing)}"
-        raise unittest.SkipTest(f"{iv.name} needs {', '.join(missing)}: {hint}")
+    reason = iv.unavailable_reason()
+    if reason:
+        raise unittest.SkipTest(reason)
 
 
 @contextmanager
@@ -411,72 +407,12 @@ def _rule(check: Callable) -> Callable:
 
 # --- intervention checks ----------------------------------------------------------------------
 
-def _is_name(value: Any) -> bool:
-    return isinstance(value, str) and bool(value) and not any(c.isspace() or c == "," for c in value)
-
-
-def _json_ok(value: Any) -> bool:
-    try:
-        json.dumps(value, sort_keys=True)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 @_rule
 def check_declaration(iv: Intervention) -> None:
     """The fields the harness reads: stage, side, knob, grid, params, tune, requires."""
-    rule = "check_declaration"
-    if not isinstance(iv, Intervention):
-        raise _fail(iv, rule, f"got {type(iv).__name__}, expected fairbench.Intervention")
-    if not _is_name(iv.name):
-        raise _fail(iv, rule, f"name {iv.name!r} must be a non-empty string without spaces or commas "
-                              "(`--interventions` splits on commas)")
-    if iv.stage not in STAGES:
-        raise _fail(iv, rule, f"stage {iv.stage!r} is not one of {', '.join(STAGES)}")
-    expected_side = STAGE_SIDE[iv.stage]
-    if iv.side != expected_side and not (iv.name == BASELINE and iv.side == "baseline"):
-        raise _fail(iv, rule, f"side {iv.side!r} does not match stage {iv.stage!r} (expected {expected_side!r}; "
-                              "leave side empty to derive it)")
-    if not _is_name(iv.knob):
-        raise _fail(iv, rule, f"knob {iv.knob!r} must be a non-empty name")
-    if iv.stage == "labels":
-        if iv.knob != "budget":
-            raise _fail(iv, rule, f"a labels strategy's knob is the budget the run sets; declare knob='budget', not {iv.knob!r}")
-        if tuple(iv.grid):
-            raise _fail(iv, rule, f"a labels strategy declares grid=() (budgets come from the run), got {iv.grid!r}")
-    else:
-        grid = tuple(iv.grid) if isinstance(iv.grid, (tuple, list)) else None
-        if not grid:
-            raise _fail(iv, rule, f"grid {iv.grid!r} must be a non-empty tuple of numbers for knob {iv.knob!r}")
-        bad = [g for g in grid if isinstance(g, bool) or not isinstance(g, numbers.Real) or not math.isfinite(g)]
-        if bad:
-            raise _fail(iv, rule, f"grid value {bad[0]!r} is not a finite number")
-        if len(set(float(g) for g in grid)) != len(grid):
-            raise _fail(iv, rule, f"grid {grid!r} repeats a value (each value is one cell)")
-        if iv.tune:
-            raise _fail(iv, rule, "tune is applied to labels strategies only; a firm method's knob is its grid")
-    if not callable(iv.make):
-        raise _fail(iv, rule, "make is not callable")
-    if not isinstance(iv.params, Mapping) or not all(isinstance(k, str) for k in iv.params):
-        raise _fail(iv, rule, f"params must be a mapping of parameter names to values, got {type(iv.params).__name__}")
-    if not _json_ok(dict(iv.params)):
-        raise _fail(iv, rule, "params must be JSON-serialisable: they are part of each cell's result key "
-                              "(an object's repr changes between runs, so a stored cell would never be reused)")
-    if not isinstance(iv.tune, Mapping):
-        raise _fail(iv, rule, f"tune must be a mapping of parameter -> candidate values, got {type(iv.tune).__name__}")
-    for key, values in iv.tune.items():
-        if not isinstance(key, str) or not isinstance(values, (tuple, list)) or not values:
-            raise _fail(iv, rule, f"tune[{key!r}] must be a non-empty tuple of candidate values")
-        if not _json_ok(list(values)):
-            raise _fail(iv, rule, f"tune[{key!r}] values must be JSON-serialisable (they are part of the result key)")
-    if not isinstance(iv.requires, (tuple, list)) or not all(isinstance(m, str) and m for m in iv.requires):
-        raise _fail(iv, rule, f"requires must be a tuple of importable module names, got {iv.requires!r}")
-    for attr in ("description", "install_hint"):
-        if not isinstance(getattr(iv, attr), str):
-            raise _fail(iv, rule, f"{attr} must be a string")
-    if not isinstance(iv.version, str) or not iv.version:
-        raise _fail(iv, rule, "version must be a non-empty string (bump it to invalidate stored cells)")
+    problems = Intervention.problems(iv)  # also for a non-Intervention object: the rules say what it is
+    if problems:
+        raise _fail(iv, "check_declaration", problems[0])
 
 
 def _tune_combinations(iv: Intervention, limit: int = 12) -> list[dict]:
@@ -720,27 +656,9 @@ def _loaded(spec: DatasetSpec, rule: str, drop_sensitive: bool = False, fresh: b
 
 @_rule
 def check_dataset_declaration(spec: DatasetSpec) -> None:
-    rule = "check_dataset_declaration"
-    if not isinstance(spec, DatasetSpec):
-        raise _fail(spec, rule, f"got {type(spec).__name__}, expected fairbench.DatasetSpec")
-    if not _is_name(spec.name) or spec.name.startswith("csv:"):
-        raise _fail(spec, rule, f"name {spec.name!r} must be a non-empty string without spaces, commas or a csv: prefix")
-    for attr in ("description", "sensitive", "protected", "favourable", "source"):
-        value = getattr(spec, attr)
-        if not isinstance(value, str) or not value.strip():
-            raise _fail(spec, rule, f"{attr} must be a non-empty string (`fairbench list` shows it)")
-    if spec.rows is not None and (isinstance(spec.rows, bool) or not isinstance(spec.rows, int) or spec.rows < 1):
-        raise _fail(spec, rule, f"rows must be a positive int or None, got {spec.rows!r}")
-    if not callable(spec.loader):
-        raise _fail(spec, rule, "loader is not callable")
-    params = inspect.signature(spec.loader).parameters.values()
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params) and "drop_sensitive" not in {p.name for p in params}:
-        raise _fail(spec, rule, "loader must accept drop_sensitive (and ideally **options: the CLI passes its dataset options)")
-    if not callable(spec.availability):
-        raise _fail(spec, rule, "availability is not callable")
-    reason = spec.availability()
-    if reason is not None and (not isinstance(reason, str) or not reason.strip() or "\n" in reason.strip()):
-        raise _fail(spec, rule, f"availability() must return None or one line saying how to get the data, got {reason!r}")
+    problems = DatasetSpec.problems(spec)
+    if problems:
+        raise _fail(spec, "check_dataset_declaration", problems[0])
 
 
 @_rule

@@ -218,8 +218,8 @@ def test_plugin_raising_or_registering_garbage_while_registering_is_isolated():
     assert registry.problems == [
         "plugin 'Raises' failed while registering interventions: KeyError: 'config'",
         "plugin 'Garbage' registered dict, expected fairbench.Intervention",
-        "plugin 'BadStage': intervention 'mid' has stage 'middle'; valid stages: labels, pre, in, post",
-        "plugin 'BadCost': intervention 'pricey' has cost 'high'; cost is a positive number (a cell's rough price "
+        "plugin 'BadStage': intervention 'mid': stage 'middle' is not one of labels, pre, in, post",
+        "plugin 'BadCost': intervention 'pricey': cost 'high' must be a positive number (a cell's rough price "
         "in learner fits, default 1)",
     ]
     assert "rb-prob" in registry.interventions

@@ -1,7 +1,8 @@
 """Built-in datasets: loaders returning :class:`fairbench.contract.Dataset`.
 
 Every loader takes ``drop_sensitive`` (default False: the sensitive attribute is one of the firm's
-features, as in Alghamdi et al. 2022) and ignores options it does not know.  See docs/datasets.md.
+features, as in Alghamdi et al. 2022) and ignores options it does not know.  Which name loads which
+is declared once, by the dataset plugin (:mod:`fairbench.datasets.plugin`).  See docs/datasets.md.
 """
 from __future__ import annotations
 
@@ -12,17 +13,5 @@ from .synthetic import load_synthetic_4gmm
 from .uci import load_adult, load_compas, load_german
 from .waterbirds import load_waterbirds, load_waterbirds_pca
 
-LOADERS = {
-    "adult": load_adult,
-    "compas": load_compas,
-    "german": load_german,
-    "synthetic-4gmm": load_synthetic_4gmm,
-    "acs-employment": load_acs_employment,
-    "acs-income": load_acs_income,
-    "hsls": load_hsls,
-    "waterbirds": load_waterbirds,
-    "waterbirds-pca": load_waterbirds_pca,
-    "csv": load_csv,
-}
-
-__all__ = ["LOADERS", *sorted(f.__name__ for f in LOADERS.values())]
+__all__ = ["load_acs_employment", "load_acs_income", "load_adult", "load_compas", "load_csv", "load_german",
+           "load_hsls", "load_synthetic_4gmm", "load_waterbirds", "load_waterbirds_pca"]

@@ -38,9 +38,6 @@ def _runners() -> dict:
     }
 
 
-NAMES = ("alpha", "flips", "knowledge", "firm", "representations", "toy", "diagnostics")
-
-
 def run(name: str, cfg: RunConfig, **kwargs) -> ExperimentResult:
     """Run (or resume) experiment ``name`` with ``cfg``; keyword options are the experiment's own."""
     runners = _runners()
@@ -67,4 +64,4 @@ def _side(name: str, cfg: RunConfig) -> str:
     return registry.intervention(name).side
 
 
-__all__ = ["ExperimentResult", "RunConfig", "NAMES", "DEFAULT_DATASET", "run"]
+__all__ = ["ExperimentResult", "RunConfig", "DEFAULT_DATASET", "run"]

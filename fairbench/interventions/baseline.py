@@ -1,10 +1,8 @@
 """The firm's learner on unmodified data: the reference every front is read against."""
 from __future__ import annotations
 
-from fairbench.contract import Intervention
+from fairbench.contract import BASELINE, Intervention
 from fairbench.hookspecs import hookimpl
-
-BASELINE = "baseline"
 
 
 class Unchanged:

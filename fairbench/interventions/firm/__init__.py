@@ -20,14 +20,6 @@ intervention                  stage  knob                  what it is
 Variants (``in_default_run=False``) run when named.  Importing these modules is cheap: holisticai
 (and with it jax), fairlearn's reductions and error-parity load inside ``fit``.  Each
 intervention's ``requires`` lists the top-level modules it needs, so a missing optional dependency
-is reported with its ``install_hint`` instead of failing a run.
+is reported with its ``install_hint`` instead of failing a run.  The modules are registered with
+every other built-in in ``fairbench.plugins.DEFAULT_PLUGINS``.
 """
-
-PLUGINS = (
-    "fairbench.interventions.firm.lfr",
-    "fairbench.interventions.firm.fare",
-    "fairbench.interventions.firm.calibrated_eo",
-    "fairbench.interventions.firm.reductions",
-    "fairbench.interventions.firm.threshold",
-    "fairbench.interventions.firm.relaxed",
-)
