@@ -14,7 +14,7 @@ from tabulate import tabulate
 
 from fairbench.experiments._common import (
     RB_METHODS, USER_SIDE, ExperimentResult, RunConfig, baseline_row, best_points, budgets_from_fractions,
-    collect_messages, flips_to_reach, pm, pool_size, write_common,
+    collect_messages, flips_to_reach, pm, pool_size, protocol_text, write_common,
 )
 from fairbench.experiments.plots import curve_figure, panels_figure
 from fairbench.figures import flips_figure, fronts_figure
@@ -45,12 +45,14 @@ def run_alpha(cfg: RunConfig, alphas=ALPHAS, fractions=ALPHA_FRACTIONS, interven
     """Best achievable EqOd and SP (min over budgets of the seed mean) for every alpha."""
     out = cfg.out_dir("alpha")
     data = cfg.load()
-    grid = budgets_from_fractions(pool_size(data, 1.0), fractions)
+    vf = cfg.validation("alpha")
+    grid = budgets_from_fractions(pool_size(data, 1.0, validation_fraction=vf), fractions)
     rows, runs = [], []
     for alpha in alphas:
-        pool = pool_size(data, alpha)
+        pool = pool_size(data, alpha, validation_fraction=vf)
         budgets = sorted({b for b in grid if b < pool} | {pool})
-        run = cfg.compare(out / f"alpha={alpha:g}", interventions=list(interventions), alpha=alpha, budgets=budgets)
+        run = cfg.compare(out / f"alpha={alpha:g}", "alpha", interventions=list(interventions), alpha=alpha,
+                          budgets=budgets)
         runs.append(run)
         best = best_points(run.fronts)
         best = best[best["side"] == "user"].copy()
@@ -121,8 +123,8 @@ def run_flips(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, in
     """EqOd and SP against the number of flips M at one alpha, mean ± std over seeds."""
     out = cfg.out_dir("flips")
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
-    run = cfg.compare(out, interventions=list(interventions), alpha=alpha, budgets=budgets)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("flips")), fractions)
+    run = cfg.compare(out, "flips", interventions=list(interventions), alpha=alpha, budgets=budgets)
     front = run.fronts
     user = front[front["side"] == "user"]
     summary = user[["intervention", "knob_value", "n_flips_mean", "eqod_mean", "eqod_std", "sp_mean", "sp_std",
@@ -194,12 +196,12 @@ def run_knowledge(cfg: RunConfig, alpha: float = ALPHA, knowledge=KNOWLEDGE, fra
     """Fronts of each RB method when the collective knows all, or only N random, majority rows."""
     out = cfg.out_dir("knowledge")
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("knowledge")), fractions)
     fronts, runs = [], []
     for n in knowledge:
         label = _knowledge_label(n)
-        run = cfg.compare(out / f"knowledge={label}", interventions=list(interventions), alpha=alpha, budgets=budgets,
-                          majority_knowledge=n)
+        run = cfg.compare(out / f"knowledge={label}", "knowledge", interventions=list(interventions), alpha=alpha,
+                          budgets=budgets, majority_knowledge=n)
         runs.append(run)
         f = run.fronts.copy()
         f.insert(0, "knowledge", label)
@@ -278,8 +280,8 @@ def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, use
     out = cfg.out_dir("firm")
     firm = list(firm) if firm is not None else firm_side_names(cfg.registry)
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
-    run = cfg.compare(out, interventions=list(user) + firm, alpha=alpha, budgets=budgets)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("firm")), fractions)
+    run = cfg.compare(out, "firm", interventions=list(user) + firm, alpha=alpha, budgets=budgets)
     front = run.fronts
     summary = best_points(front)
     command = cfg.command("firm", [("--alpha", alpha), ("--budget-fractions", list(fractions)),
@@ -339,9 +341,10 @@ def run_representations(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRA
 
     out = cfg.out_dir("representations")
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("representations")),
+                                     fractions)
     names = list(methods) + [m + SUFFIX for m in methods]
-    run = cfg.compare(out, interventions=names, alpha=alpha, budgets=budgets)
+    run = cfg.compare(out, "representations", interventions=names, alpha=alpha, budgets=budgets)
     front = run.fronts.copy()
     front["method"] = front["intervention"].str.replace(SUFFIX, "", regex=False)
     front["space"] = np.where(front["intervention"].str.endswith(SUFFIX), "FARE representation", "raw features")
@@ -404,4 +407,5 @@ def _repr_tables(summary: pd.DataFrame) -> tuple[str, str]:
 
 def _result(name: str, cfg: RunConfig, out, command: str, summary: pd.DataFrame, runs) -> ExperimentResult:
     problems, failures = collect_messages(runs)
-    return ExperimentResult(name, cfg.dataset, out, command, summary, "", problems=problems, failures=failures)
+    return ExperimentResult(name, cfg.dataset, out, command, summary, "", problems=problems, failures=failures,
+                            protocol=protocol_text(cfg.validation(name)))
