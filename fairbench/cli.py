@@ -121,8 +121,18 @@ def _compare(args) -> int:
 
 def summarize(result) -> int:
     print(result.table())
+    print_ranked_summary(result)
     print(f"\n{result.computed} cells computed, {result.reused} reused from {result.output}/cells.sqlite")
     return report_files_and_failures(result)
+
+
+def print_ranked_summary(result) -> None:
+    """A few lines after the per-knob table: interventions ranked by hypervolume (report.ranked_summary)."""
+    from fairbench.report import ranked_summary
+
+    text = ranked_summary(result.cells, result.files)
+    if text:
+        print("\n" + text)
 
 
 def report_files_and_failures(result) -> int:
