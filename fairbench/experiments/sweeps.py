@@ -70,12 +70,12 @@ def run_alpha(cfg: RunConfig, alphas=ALPHAS, fractions=ALPHA_FRACTIONS, interven
     result.files += [
         curve_figure(summary, "alpha", "best_eqod_mean", out / "alpha_eqod.png", yerr="best_eqod_std",
                      baseline=base_eqod, xlabel="collective size alpha (fraction of the minority in train)",
-                     ylabel="best achievable EqOd", title=f"{cfg.dataset}: best achievable EqOd vs alpha"),
+                     ylabel="oracle best EqOd (selected on test)", title=f"{cfg.dataset}: oracle best EqOd (selected on test) vs alpha"),
         curve_figure(summary, "alpha", "best_sp_mean", out / "alpha_sp.png", yerr="best_sp_std", baseline=base_sp,
                      xlabel="collective size alpha (fraction of the minority in train)",
-                     ylabel="best achievable SP", title=f"{cfg.dataset}: best achievable SP vs alpha"),
+                     ylabel="oracle best SP (selected on test)", title=f"{cfg.dataset}: oracle best SP (selected on test) vs alpha"),
     ]
-    write_common(result, f"{cfg.dataset}: best achievable EqOd / SP vs alpha ({cfg.seeds} seeds, learner {cfg.learner})")
+    write_common(result, f"{cfg.dataset}: oracle best EqOd / SP (selected on test) vs alpha ({cfg.seeds} seeds, learner {cfg.learner})")
     return result
 
 
@@ -106,7 +106,7 @@ def _alpha_checks(summary: pd.DataFrame) -> list[str]:
         curve = part.set_index("alpha")["best_eqod_mean"].sort_index()
         first, best = curve.iloc[0], curve.min()
         total = first - best
-        line = f"{name}: best EqOd {first:.3f} at alpha={alphas[0]:g} -> {curve.iloc[-1]:.3f} at alpha={alphas[-1]:g} (lowest {best:.3f} at alpha={curve.idxmin():g})"
+        line = f"{name}: oracle best EqOd {first:.3f} at alpha={alphas[0]:g} -> {curve.iloc[-1]:.3f} at alpha={alphas[-1]:g} (lowest {best:.3f} at alpha={curve.idxmin():g})"
         if ALPHA in curve.index and total > 0:
             share = (first - curve.loc[ALPHA]) / total
             line += f"; by alpha=0.3 it has {100 * share:.0f}% of its total improvement, {curve.loc[ALPHA] - best:.3f} EqOd left"
@@ -228,7 +228,7 @@ def run_knowledge(cfg: RunConfig, alpha: float = ALPHA, knowledge=KNOWLEDGE, fra
     result = _result("knowledge", cfg, out, command, summary, runs)
     result.table, result.markdown = _knowledge_tables(summary)
     result.checks = [
-        f"{r['intervention']}, knowledge={r['knowledge']}: best EqOd {pm(r['best_eqod_mean'], r['best_eqod_std'])} "
+        f"{r['intervention']}, knowledge={r['knowledge']}: oracle best EqOd {pm(r['best_eqod_mean'], r['best_eqod_std'])} "
         f"(error {r['best_eqod_error_mean']:.3f}), lowest EqOd within 1 point of baseline error "
         f"{pm(r.get('low_error_eqod_mean', np.nan), r.get('low_error_eqod_std', np.nan))}, "
         f"M to reach {r['target_eqod']:.3f}: {_m(r['flips_to_target'])}"
@@ -254,8 +254,8 @@ def _knowledge_tables(summary: pd.DataFrame) -> tuple[str, str]:
              pm(r["best_sp_mean"], r["best_sp_std"]),
              "never" if not np.isfinite(r["flips_to_target"]) else f"{r['flips_to_target']:.0f}"]
             for _, r in summary.iterrows()]
-    headers = ["method", "majority rows known", "best EqOd", "error there", "flips there",
-               "EqOd, error <= base+0.01", "best SP", "M to reach target"]
+    headers = ["method", "majority rows known", "oracle best EqOd (selected on test)", "error there", "flips there",
+               "oracle EqOd, error <= base+0.01 (selected on test)", "oracle best SP (selected on test)", "M to reach target"]
     note = ("target = midpoint between the baseline's EqOd and the method's best EqOd with full knowledge; "
             f"baseline EqOd {summary['baseline_eqod'].iloc[0]:.3f}, error {summary['baseline_error'].iloc[0]:.3f}")
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
@@ -299,7 +299,7 @@ def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, use
 
 
 def best_tables(summary: pd.DataFrame) -> tuple[str, str]:
-    """Best achievable EqOd / SP and the low-error view per intervention."""
+    """Oracle best EqOd / SP (selected on test) and the oracle low-error view per intervention."""
     rows = []
     for _, r in summary.iterrows():
         knob = "" if r["best_eqod_knob"] == "none" else f"{r['best_eqod_knob']}={r['best_eqod_knob_value']:g}"
@@ -311,10 +311,10 @@ def best_tables(summary: pd.DataFrame) -> tuple[str, str]:
             pm(r.get("low_error_eqod_mean", np.nan), r.get("low_error_eqod_std", np.nan)),
             pm(r.get("best_sp_mean", np.nan), r.get("best_sp_std", np.nan)), int(r["n_seeds"]),
         ])
-    headers = ["intervention", "side", "best EqOd", "error there", "knob there", "flips", "EqOd, error <= base+0.01",
-               "best SP", "seeds"]
+    headers = ["intervention", "side", "oracle best EqOd (selected on test)", "error there", "knob there", "flips", "oracle EqOd, error <= base+0.01 (selected on test)",
+               "oracle best SP (selected on test)", "seeds"]
     base = summary.iloc[0] if len(summary) else None
-    note = "" if base is None else f"baseline error {base['baseline_error']:.3f}; the low-error view keeps points with mean error <= {base['baseline_error'] + 0.01:.3f}"
+    note = "" if base is None else f"baseline error {base['baseline_error']:.3f}; the oracle low-error view (selected on test) keeps points with mean test error <= {base['baseline_error'] + 0.01:.3f}"
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
             tabulate(rows, headers, tablefmt="github", disable_numparse=True) + "\n\n" + note)
 
@@ -399,7 +399,7 @@ def _repr_tables(summary: pd.DataFrame) -> tuple[str, str]:
              pm(r.get("low_error_eqod_mean", np.nan), r.get("low_error_eqod_std", np.nan)),
              pm(r["best_sp_mean"], r["best_sp_std"])]
             for _, r in summary.iterrows()]
-    headers = ["method", "space", "best EqOd", "error there", "flips there", "EqOd, error <= base+0.01", "best SP"]
+    headers = ["method", "space", "oracle best EqOd (selected on test)", "error there", "flips there", "oracle EqOd, error <= base+0.01 (selected on test)", "oracle best SP (selected on test)"]
     note = f"baseline EqOd {summary['baseline_eqod'].iloc[0]:.3f}, error {summary['baseline_error'].iloc[0]:.3f}"
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
             tabulate(rows, headers, tablefmt="github", disable_numparse=True) + "\n\n" + note)
