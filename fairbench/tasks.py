@@ -329,6 +329,9 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                                           f"{Z_test.shape} (test); expected 2-D arrays with the same number of columns")
                     Z_val = (_checked(method.transform(X_val, a_val), n_val, iv, "transform(validation)", allow_nan=True)
                              if n_val else np.empty((0, Z_train.shape[1])))
+                    if Z_val.shape[1:] != Z_train.shape[1:]:
+                        raise PluginError(f"intervention {iv.name!r} transform returned {Z_val.shape[1:]} columns on "
+                                          f"validation but {Z_train.shape[1:]} on train")
                     row["method_seconds"] = time.perf_counter() - start
                     metrics, seconds = _train_and_score(data, split, y_fit, settings, Z_train, Z_test, Z_val)
                     row["fit_seconds"] = seconds

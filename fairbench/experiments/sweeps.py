@@ -288,6 +288,12 @@ def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, use
                                    ("--interventions", list(user) + firm)])
     result = _result("firm", cfg, out, command, summary, [run])
     result.table, result.markdown = best_tables(summary)
+    ranked = _ranked_tables(out)
+    if ranked is not None:
+        result.table += "\n\n" + ranked[0]
+        result.markdown += "\n\n" + ranked[1]
+        ranked[2].to_csv(out / "firm_scores.csv", index=False, float_format="%.6g")
+        result.files.append(out / "firm_scores.csv")
     result.checks = _firm_checks(summary)
     title = f"{cfg.dataset}, collective alpha={alpha:g}"
     result.files += [
@@ -317,6 +323,21 @@ def best_tables(summary: pd.DataFrame) -> tuple[str, str]:
     note = "" if base is None else f"baseline error {base['baseline_error']:.3f}; the oracle low-error view (selected on test) keeps points with mean test error <= {base['baseline_error'] + 0.01:.3f}"
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
             tabulate(rows, headers, tablefmt="github", disable_numparse=True) + "\n\n" + note)
+
+
+def _ranked_tables(out):
+    """The folder's interventions ranked by hypervolume, with the validation-chosen operating points
+    (fairbench.report.score_table; docs/protocol.md): (terminal text, markdown, scores frame)."""
+    from fairbench.report import SCORE_HEADERS, score_rows, score_table
+
+    scores = score_table([out])
+    if scores.empty:
+        return None
+    title = ("Ranked by hypervolume (HV on test; (a)/(b) chosen on validation, values on test; "
+             "oracle best selected on test; see docs/protocol.md)")
+    rows = score_rows(scores)
+    return (f"{title}\n" + tabulate(rows, SCORE_HEADERS, disable_numparse=True),
+            f"{title}:\n\n" + tabulate(rows, SCORE_HEADERS, tablefmt="github", disable_numparse=True), scores)
 
 
 def _firm_checks(summary: pd.DataFrame) -> list[str]:
