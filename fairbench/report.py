@@ -19,6 +19,14 @@ def pm(mean, std, digits: int = 3) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+def protocol_text(validation_fraction: float) -> str:
+    """One line naming the protocol, for tables and COMMAND.txt readers (docs/protocol.md)."""
+    if not validation_fraction:
+        return "protocol: paper (train/test, --validation-fraction 0; no operating points on validation)"
+    return (f"protocol: validation (--validation-fraction {validation_fraction:g} of train; operating points "
+            "chosen on validation, reported on test; docs/protocol.md)")
+
+
 def ci(mean, low, high, digits: int = 3, signed: bool = False) -> str:
     """``mean [low, high]`` (``n/a`` when the mean is missing, no interval below 2 seeds)."""
     if mean is None or not np.isfinite(mean):
@@ -63,8 +71,12 @@ def write_outputs(result) -> list[Path]:
         if (result.fronts["side"] == "user").any():
             files.append(flips_figure(result.fronts, out / "flips_eqod.png", "eqod", f"{result.dataset}: EqOd vs flips"))
             files.append(flips_figure(result.fronts, out / "flips_sp.png", "sp", f"{result.dataset}: SP vs flips"))
+    cells = result.cells
+    fraction = (pd.to_numeric(cells["validation_fraction"], errors="coerce").dropna()
+                if "validation_fraction" in cells else pd.Series(dtype=float))
     table_path = out / "fronts.txt"
-    table_path.write_text(fronts_table(result.fronts) + "\n")
+    table_path.write_text(protocol_text(float(fraction.iloc[0]) if len(fraction) else 0.0) + "\n\n"
+                          + fronts_table(result.fronts) + "\n")
     files.append(table_path)
     return files
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairbench.report import LOW_ERROR_MARGIN, best_points, pm  # noqa: F401 (re-exported)
+from fairbench.report import LOW_ERROR_MARGIN, best_points, pm, protocol_text  # noqa: F401 (re-exported)
 
 USER_SIDE = ("random", "rb-prob", "rb-label", "rb-dist")
 RB_METHODS = ("rb-prob", "rb-label", "rb-dist")
@@ -17,14 +17,6 @@ COMMAND_FILE = "COMMAND.txt"
 #: redraw a paper figure keep the paper's train/test protocol.  Experiments not listed (toy,
 #: diagnostics) do not run ``compare`` and have no validation split.
 VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0}
-
-
-def protocol_text(validation_fraction: float) -> str:
-    """One line naming the protocol, for tables and COMMAND.txt readers (docs/protocol.md)."""
-    if not validation_fraction:
-        return "protocol: paper (train/test, --validation-fraction 0; no operating points on validation)"
-    return (f"protocol: validation (--validation-fraction {validation_fraction:g} of train; operating points "
-            "chosen on validation, reported on test; docs/protocol.md)")
 
 
 @dataclass
