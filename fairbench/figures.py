@@ -62,9 +62,13 @@ def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: 
     if not base.empty and np.isfinite(base["error_mean"].iloc[0]):
         e0, u0 = float(base["error_mean"].iloc[0]), float(base[f"{metric}_mean"].iloc[0])
         zoom.set_xlim(e0 - ZOOM_BUDGET, e0 + ZOOM_BUDGET)
-        near = front[(front["error_mean"] - e0).abs() <= ZOOM_BUDGET][f"{metric}_mean"].astype(float)
+        flag = f"front_{metric}"
+        window = (front["error_mean"] - e0).abs() <= ZOOM_BUDGET
+        if flag in front:
+            window &= front[flag].astype(bool)  # scale to the fronts, not to the faded dominated points
+        near = front[window][f"{metric}_mean"].astype(float)
         top = max(float(np.nanmax(near)) if len(near) else u0, u0)
-        zoom.set_ylim(0, top * 1.1 + 1e-3)
+        zoom.set_ylim(0, top * 1.25 + 1e-3)
         for a in (ax, zoom):
             a.axvline(e0 + ZOOM_BUDGET, color="grey", linestyle=":", linewidth=1)
         zoom.set_title(f"zoom: baseline error ± {ZOOM_BUDGET:g} (dotted: the hypervolume's error budget)", fontsize=9)
