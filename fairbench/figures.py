@@ -59,7 +59,7 @@ def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: 
     _draw_fronts(ax, front, metric, labels=True)
     _draw_fronts(zoom, front, metric, labels=False)
     base = front[front["side"] == "baseline"]
-    if not base.empty and np.isfinite(base["error_mean"].iloc[0]):
+    if not base.empty and np.isfinite(base["error_mean"].iloc[0]) and np.isfinite(base[f"{metric}_mean"].iloc[0]):
         e0, u0 = float(base["error_mean"].iloc[0]), float(base[f"{metric}_mean"].iloc[0])
         zoom.set_xlim(e0 - ZOOM_BUDGET, e0 + ZOOM_BUDGET)
         flag = f"front_{metric}"
@@ -67,7 +67,7 @@ def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: 
         if flag in front:
             window &= front[flag].astype(bool)  # scale to the fronts, not to the faded dominated points
         near = front[window][f"{metric}_mean"].astype(float)
-        top = max(float(np.nanmax(near)) if len(near) else u0, u0)
+        top = max(float(np.nanmax(near)) if np.isfinite(near).any() else u0, u0)
         zoom.set_ylim(0, top * 1.25 + 1e-3)
         for a in (ax, zoom):
             a.axvline(e0 + ZOOM_BUDGET, color="grey", linestyle=":", linewidth=1)
