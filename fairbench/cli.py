@@ -23,6 +23,14 @@ DEBUG_ENV = "FAIRBENCH_DEBUG"
 _int_list = number_list(int, "budgets must be whole numbers separated by commas")
 
 
+def validation_option(p: argparse.ArgumentParser, default) -> None:
+    """--validation-fraction: the share of train that chooses operating points (docs/protocol.md)."""
+    shown = "the experiment's default: 0.2 for firm and flips, 0 (paper protocol) otherwise" if default is None else f"{default:g}"
+    p.add_argument("--validation-fraction", type=float, default=default,
+                   help=f"share of each seed's training rows held out to choose operating points on, stratified by "
+                        f"group and label; 0 = the paper's train/test protocol (default {shown})")
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """Options shared by compare and the experiment commands."""
     p.add_argument("--dataset", default="adult", help="dataset name (see `fairbench list`) or csv:PATH")
@@ -70,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.3, help="fraction of the minority in the collective, in (0, 1]")
     p.add_argument("--budgets", type=_int_list, help="numbers of flips M, e.g. 0,50,100 (default: fractions of the candidate pool)")
     p.add_argument("--majority-knowledge", type=int, help="the collective knows only N random majority rows")
+    from fairbench.runner import DEFAULT_VALIDATION_FRACTION
+
+    validation_option(p, DEFAULT_VALIDATION_FRACTION)
     p.set_defaults(handler=_compare)
 
     p = sub.add_parser("list", help="list interventions and datasets")
@@ -103,14 +114,25 @@ def _compare(args) -> int:
         output=args.output, jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune,
         executor=args.executor, scheduler=args.scheduler,
         cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), progress=not args.quiet,
+        validation_fraction=args.validation_fraction,
     )
     return summarize(result)
 
 
 def summarize(result) -> int:
     print(result.table())
+    print_ranked_summary(result)
     print(f"\n{result.computed} cells computed, {result.reused} reused from {result.output}/cells.sqlite")
     return report_files_and_failures(result)
+
+
+def print_ranked_summary(result) -> None:
+    """A few lines after the per-knob table: interventions ranked by hypervolume (report.ranked_summary)."""
+    from fairbench.report import ranked_summary
+
+    text = ranked_summary(result.cells, result.files)
+    if text:
+        print("\n" + text)
 
 
 def report_files_and_failures(result) -> int:

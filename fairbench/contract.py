@@ -9,7 +9,7 @@ A plugin registers :class:`Intervention` or :class:`DatasetSpec` objects through
     candidates once and flips the top-M labels for every budget M.
 ``pre`` (firm side)
     an object with ``fit(X, y, a) -> self`` and ``transform(X, a) -> np.ndarray``; the learner is
-    trained on the transformed training rows and scored on transformed test rows.  Optionally
+    trained on the transformed training rows and scored on transformed validation and test rows.  Optionally
     ``relabel(X, y, a) -> np.ndarray``: called after ``fit`` on the training rows, it returns one
     0/1 label per row and the learner is trained on those labels instead of ``y`` (label-changing
     pre-processing such as Kamiran & Calders' massaging; ``transform`` may return ``X`` as is).
@@ -18,10 +18,11 @@ A plugin registers :class:`Intervention` or :class:`DatasetSpec` objects through
     an object with ``fit(X, y, a, learner) -> self`` and ``predict(X, a) -> np.ndarray``.
 ``post`` (firm side)
     an object with ``fit(scores, y, a) -> self`` and ``predict(scores, a) -> np.ndarray``, fed the
-    learner's probabilities of the favourable label on a held-out part of train, then on test.
+    learner's probabilities of the favourable label on a held-out part of train, then on the
+    validation and test rows.
 
-Plugins see training data only: the test set never reaches plugin code except through
-``transform``/``predict`` of an already fitted object.
+Plugins see training data only: validation and test rows never reach plugin code except through
+``transform``/``predict`` of an already fitted object (docs/protocol.md).
 """
 from __future__ import annotations
 

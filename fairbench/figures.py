@@ -23,22 +23,74 @@ def _style(i: int) -> dict:
     return {"marker": MARKERS[i % len(MARKERS)], "color": f"C{i % 10}"}
 
 
-def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "") -> Path:
-    """Error vs unfairness per intervention, seed means with std error bars."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 5))
+ZOOM_BUDGET = 0.02  # the zoom panel spans the baseline's error +- this (the hypervolume's error budget)
+
+
+def _draw_fronts(ax, front: pd.DataFrame, metric: str, labels: bool) -> None:
+    """Per method: its front of seed means as a line, its dominated points faded, and a band of
+    +- one seed std of the unfairness along the front."""
     for i, (name, part) in enumerate(front.groupby("intervention", sort=False)):
         part = part.sort_values("error_mean")
         style = _style(i)
-        if (part["side"] == "baseline").all():
+        base = (part["side"] == "baseline").all()
+        if base:
             style = {"marker": "*", "color": "black"}
-        ax.errorbar(part["error_mean"], part[f"{metric}_mean"], xerr=part["error_std"].fillna(0),
-                    yerr=part[f"{metric}_std"].fillna(0), linestyle="none", alpha=0.35, color=style["color"])
-        on = part[part[f"front_{metric}"]] if f"front_{metric}" in part else part
-        ax.plot(on["error_mean"], on[f"{metric}_mean"], "-", color=style["color"], alpha=0.6)
-        ax.plot(part["error_mean"], part[f"{metric}_mean"], linestyle="none", markersize=9 if style["marker"] == "*" else 6,
-                label=f"{name} ({part['side'].iloc[0]})", **style)
+        flag = f"front_{metric}"
+        on = part[part[flag].astype(bool)] if flag in part else part
+        off = part.drop(on.index)
+        label = f"{name} ({part['side'].iloc[0]})" if labels else None
+        ax.plot(on["error_mean"], on[f"{metric}_mean"], "-" if not base else "none",
+                markersize=11 if base else 6, label=label, **style)
+        if not off.empty:
+            ax.plot(off["error_mean"], off[f"{metric}_mean"], linestyle="none", alpha=0.2, markersize=5, **style)
+        if len(on) > 1 and f"{metric}_std" in on:  # the seed spread along the front, as a band
+            spread = on[f"{metric}_std"].fillna(0).to_numpy(float)
+            mean = on[f"{metric}_mean"].to_numpy(float)
+            ax.fill_between(on["error_mean"], mean - spread, mean + spread, color=style["color"], alpha=0.12,
+                            linewidth=0)
+
+
+def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "") -> Path:
+    """Error vs unfairness: every method's front of seed means as a line, dominated points faded,
+    the seed spread as a band, and a zoom panel on the baseline's error +- ZOOM_BUDGET so that
+    far-out points do not squash the region that matters."""
+    plt = _pyplot()
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(13, 5.2))
+    _draw_fronts(ax, front, metric, labels=True)
+    _draw_fronts(zoom, front, metric, labels=False)
+    base = front[front["side"] == "baseline"]
+    if not base.empty and np.isfinite(base["error_mean"].iloc[0]) and np.isfinite(base[f"{metric}_mean"].iloc[0]):
+        e0, u0 = float(base["error_mean"].iloc[0]), float(base[f"{metric}_mean"].iloc[0])
+        zoom.set_xlim(e0 - ZOOM_BUDGET, e0 + ZOOM_BUDGET)
+        flag = f"front_{metric}"
+        window = (front["error_mean"] - e0).abs() <= ZOOM_BUDGET
+        if flag in front:
+            window &= front[flag].astype(bool)  # scale to the fronts, not to the faded dominated points
+        near = front[window][f"{metric}_mean"].astype(float)
+        top = max(float(np.nanmax(near)) if np.isfinite(near).any() else u0, u0)
+        zoom.set_ylim(0, top * 1.25 + 1e-3)
+        for a in (ax, zoom):
+            a.axvline(e0 + ZOOM_BUDGET, color="grey", linestyle=":", linewidth=1)
+        zoom.set_title(f"zoom: baseline error ± {ZOOM_BUDGET:g} (dotted: the hypervolume's error budget)", fontsize=9)
+    zoom.set_xlabel("error (test)")
+    zoom.grid(alpha=0.3)
     return _finish(plt, fig, ax, path, "error (test)", metric, title)
+
+
+def cd_figure(ranked: dict, path: Path, title: str = "") -> Path:
+    """Critical-difference diagram (Demšar 2006) from ``statistics.friedman``'s mean ranks and
+    Nemenyi p-values, drawn by scikit-posthocs."""
+    import scikit_posthocs
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(ranked["ranks"]) + 1.5))
+    scikit_posthocs.critical_difference_diagram(ranked["ranks"], ranked["nemenyi"], ax=ax)
+    ax.set_title(title + (f"\nFriedman p = {ranked['p_value']:.3g}" if np.isfinite(ranked["p_value"]) else ""),
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def flips_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "") -> Path:

@@ -18,13 +18,18 @@ from fairbench.contract import Dataset
 from fairbench.errors import DataError
 
 TEST_FRACTION = 0.2
+#: Seeds the validation carve-out apart from the train/test split of the same seed.
+VALIDATION_STREAM = 0x5A11D
 
 
 @dataclass(frozen=True)
 class Split:
+    """Row indices of one seed.  ``validation`` is empty under the paper's two-way protocol."""
+
     seed: int
     train: np.ndarray
     test: np.ndarray
+    validation: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 @dataclass
@@ -55,15 +60,31 @@ class Prepared:
         digest.update(repr((self.columns, self.categorical, self.sensitive)).encode())
         return digest.hexdigest()[:16]
 
-    def split(self, seed: int) -> Split:
-        """80/20 per seed (stratified by group and label where possible) or the predefined split.
+    def split(self, seed: int, validation_fraction: float = 0.0) -> Split:
+        """80/20 per seed (stratified by group and label where possible) or the predefined split,
+        then ``validation_fraction`` of the training rows set aside as validation (docs/protocol.md).
 
-        Computed once per seed and process, then shared by every task of that seed.
+        The test rows do not depend on ``validation_fraction``, and 0 gives exactly the paper's
+        two-way split.  Computed once per seed and process, then shared by every task of that seed.
         """
-        key = ("split", seed)
+        key = ("split", seed, float(validation_fraction))
         if key not in self._cache:
-            self._cache[key] = self._split(seed)
+            split = self._split(seed)
+            if validation_fraction > 0:
+                split = self._carve_validation(split, validation_fraction)
+            self._cache[key] = split
         return self._cache[key]
+
+    def _carve_validation(self, split: Split, fraction: float) -> Split:
+        """Move ``fraction`` of the training rows to validation, stratified by group and label."""
+        from sklearn.model_selection import train_test_split
+
+        strata = self.a[split.train] * 2 + self.y[split.train]
+        _, counts = np.unique(strata, return_counts=True)
+        stratify = strata if counts.min() >= 2 else None
+        state = int(np.random.default_rng([split.seed, VALIDATION_STREAM]).integers(2**31 - 1))
+        train, validation = train_test_split(split.train, test_size=fraction, random_state=state, stratify=stratify)
+        return Split(split.seed, np.sort(train), split.test, np.sort(validation))
 
     def _split(self, seed: int) -> Split:
         n = len(self.y)

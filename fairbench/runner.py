@@ -27,12 +27,24 @@ from fairbench.prepared import Prepared, prepare
 from fairbench.store import ResultStore, cell_key
 from fairbench.tasks import Settings, Task, TaskResult, run_task
 
-DEFAULT_BUDGET_FRACTIONS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0)
+# Budgets as fractions of the candidate pool: dense below 0.15, where the RB methods' fronts bend
+# (Adult's minimum is near M = 50-150, about 0.05-0.15 of its pool), roughly geometric above.
+# Nine values, as many as the earlier linear grid (0, .05, .1, .2, .3, .45, .6, .8, 1), so a
+# default run costs the same number of cells.
+DEFAULT_BUDGET_FRACTIONS = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15, 0.25, 0.5, 1.0)
 DEFAULT_SEEDS = 3
+#: The share of each seed's training rows set aside to choose operating points (docs/protocol.md).
+DEFAULT_VALIDATION_FRACTION = 0.2
 CELL_COLUMNS = (
     "dataset", "intervention", "side", "stage", "knob", "knob_value", "seed", "alpha", "majority_knowledge",
     "learner", "error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap", "tpr_a0", "tpr_a1", "fpr_a0", "fpr_a1",
     "n_flips", "n_candidates", "budget_capped", "status", "message", "note", "fit_seconds", "method_seconds",
+)
+#: Written only when the run has a validation split, so a ``--validation-fraction 0`` run's cells
+#: are exactly those of the paper's two-way protocol.
+VALIDATION_COLUMNS = (
+    "validation_fraction", "val_error", "val_eqod", "val_eqod_max", "val_sp", "val_tpr_gap", "val_fpr_gap",
+    "val_tpr_a0", "val_tpr_a1", "val_fpr_a0", "val_fpr_a1", "val_note",
 )
 
 
@@ -103,9 +115,10 @@ def select_interventions(registry: Registry, names: Iterable[str] | None) -> tup
     return runnable, skipped
 
 
-def default_budgets(data: Prepared, alpha: float, majority_knowledge: int | None) -> tuple[int, ...]:
+def default_budgets(data: Prepared, alpha: float, majority_knowledge: int | None,
+                    validation_fraction: float = 0.0) -> tuple[int, ...]:
     """Budgets as fractions of the candidate pool of seed 0, so every seed uses the same M values."""
-    collective = form_collective(data.split(0).train, data.a, data.y, alpha, 0, majority_knowledge)
+    collective = form_collective(data.split(0, validation_fraction).train, data.a, data.y, alpha, 0, majority_knowledge)
     n = len(collective.candidates)
     return tuple(sorted({int(round(f * n)) for f in DEFAULT_BUDGET_FRACTIONS}))
 
@@ -120,6 +133,8 @@ def _identity(data: Prepared, options: dict, iv: Intervention, knob, seed: int, 
     if iv.stage == "labels":
         identity.update(alpha=settings.alpha, majority_knowledge=settings.majority_knowledge,
                         tune=dict(iv.tune) if settings.tune else None)
+    if settings.validation_fraction:  # absent at 0: the paper protocol's cells keep their keys
+        identity["validation_fraction"] = settings.validation_fraction
     return identity
 
 
@@ -205,14 +220,18 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
             executor: str = "local", scheduler: str | None = None,
             tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
             params: dict | None = None, progress: bool = False, write: bool = True,
-            registry: Registry | None = None) -> CompareResult:
+            registry: Registry | None = None,
+            validation_fraction: float = DEFAULT_VALIDATION_FRACTION) -> CompareResult:
     """Run (or resume) a comparison and return its cells and fronts.
 
     ``seeds`` is a count (seeds 0..N-1) or explicit seed values.  Cells already in the output
-    directory's store are reused unless ``fresh``.
+    directory's store are reused unless ``fresh``.  ``validation_fraction`` of each seed's
+    training rows is held out to choose operating points on; 0 is the paper's protocol
+    (docs/protocol.md).
     """
     registry = registry or get_registry()
     check_alpha(alpha)
+    validation_fraction = check_validation_fraction(validation_fraction)
     seed_list = _check_seeds(seeds)
     if majority_knowledge is not None and (isinstance(majority_knowledge, bool)
                                            or not isinstance(majority_knowledge, (int, np.integer, float))
@@ -228,9 +247,10 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     data = prepare(load(dataset, registry, **options))
     data.name = dataset
     _check_missing_values(data, learner)
-    budget_values = check_budgets(budgets) if budgets is not None else default_budgets(data, alpha, majority_knowledge)
+    budget_values = (check_budgets(budgets) if budgets is not None
+                     else default_budgets(data, alpha, majority_knowledge, validation_fraction))
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
-                        cell_timeout=cell_timeout, params=params or {})
+                        cell_timeout=cell_timeout, params=params or {}, validation_fraction=validation_fraction)
     tasks = plan(data, options, chosen, seed_list, budget_values, settings)
     out_dir = Path(output) if output is not None else _default_output(dataset)
     store = ResultStore(out_dir)
@@ -250,6 +270,15 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     finally:
         store.close()
     return result
+
+
+def check_validation_fraction(value) -> float:
+    """A share of the training rows in [0, 0.5]: 0 is the paper's protocol, more starves the learner."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 <= float(value) <= 0.5:
+        raise UserInputError(f"--validation-fraction must be a number in [0, 0.5] (0 = the paper's train/test "
+                             f"protocol, default {DEFAULT_VALIDATION_FRACTION:g}), got {value!r}")
+    return float(value)
 
 
 def _check_seeds(seeds) -> list[int]:
@@ -344,6 +373,13 @@ def _cells_frame(rows: list[dict], dataset: str) -> pd.DataFrame:
     for col in (*CELL_COLUMNS, "key"):
         if col not in frame:
             frame[col] = np.nan
-    extra = [c for c in frame.columns if c not in CELL_COLUMNS and c not in ("key",)]
-    frame = frame[list(CELL_COLUMNS) + extra + ["key"]]
+    validation = [c for c in VALIDATION_COLUMNS if c in frame]
+    if validation:
+        for col in VALIDATION_COLUMNS:
+            if col not in frame:
+                frame[col] = np.nan
+        validation = list(VALIDATION_COLUMNS)
+    known = (*CELL_COLUMNS, *validation, "key")
+    extra = [c for c in frame.columns if c not in known]
+    frame = frame[list(CELL_COLUMNS) + validation + extra + ["key"]]
     return frame.reset_index(drop=True)

@@ -51,6 +51,7 @@ class Settings:
     tune: bool = True
     cell_timeout: float | None = None
     params: dict = field(default_factory=dict)  # per-intervention parameter overrides
+    validation_fraction: float = 0.0  # share of train set aside for choosing operating points (docs/protocol.md)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def _row(task: Task, knob_value, key: str, settings: Settings) -> dict:
         "majority_knowledge": settings.majority_knowledge if user else None,
         "learner": settings.learner, "plugin": iv.plugin, "status": "ok", "message": "",
         "n_flips": 0 if user else None,
+        **({"validation_fraction": settings.validation_fraction} if settings.validation_fraction else {}),
     }
 
 
@@ -111,34 +113,51 @@ def _fail(row: dict, exc: BaseException) -> dict:
     return row
 
 
-def _fit_predict(learner_name: str, seed: int, X_train, y_train, X_test, proba: bool = False):
+def _fit_predict(learner_name: str, seed: int, X_train, y_train, X_eval: tuple, proba: bool = False):
+    """Fit once, predict every array of ``X_eval`` (test, then validation); returns (predictions, seconds)."""
     learner = make_learner(learner_name, seed)
     start = time.perf_counter()
     learner.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     if proba:
-        return learner.predict_proba(X_test)[:, 1], seconds
-    return learner.predict(X_test), seconds
+        return [learner.predict_proba(X)[:, 1] if len(X) else np.empty(0) for X in X_eval], seconds
+    return [learner.predict(X) if len(X) else np.empty(0, dtype=int) for X in X_eval], seconds
+
+
+def scored(data: Prepared, split: Split, pred_test, pred_val=None) -> dict:
+    """Test metrics, plus the same on validation prefixed ``val_`` when the split has validation rows.
+
+    Validation metrics are what operating points are chosen on (fairbench.selection); test
+    metrics are only ever reported.
+    """
+    metrics = evaluate(data.y[split.test], pred_test, data.a[split.test])
+    if len(split.validation) and pred_val is not None:
+        val = evaluate(data.y[split.validation], pred_val, data.a[split.validation])
+        metrics.update({f"val_{k}": v for k, v in val.items()})
+    return metrics
 
 
 def _learner_for_constant(y_train) -> bool:
     return len(np.unique(y_train)) < 2
 
 
-def _train_and_score(data: Prepared, split: Split, y_train, settings: Settings, X_train=None, X_test=None):
-    """Fit the firm's learner and return (metrics, fit seconds); a one-class train set predicts it."""
+def _train_and_score(data: Prepared, split: Split, y_train, settings: Settings, X_train=None, X_test=None,
+                     X_val=None):
+    """Fit the firm's learner and return (test and validation metrics, fit seconds); a one-class
+    train set predicts its one class."""
     X_train = data.X[split.train] if X_train is None else X_train
     X_test = data.X[split.test] if X_test is None else X_test
+    X_val = data.X[split.validation] if X_val is None else X_val
     if _learner_for_constant(y_train):
-        pred, seconds = np.full(len(split.test), int(y_train[0])), 0.0
+        (pred, pred_val), seconds = [np.full(len(X), int(y_train[0])) for X in (X_test, X_val)], 0.0
     else:
-        pred, seconds = _fit_predict(settings.learner, split.seed, X_train, y_train, X_test)
-    return evaluate(data.y[split.test], pred, data.a[split.test]), seconds
+        (pred, pred_val), seconds = _fit_predict(settings.learner, split.seed, X_train, y_train, (X_test, X_val))
+    return scored(data, split, pred, pred_val), seconds
 
 
 def run_task(data: Prepared, task: Task, settings: Settings, baseline: dict | None = None) -> TaskResult:
     """Compute every cell of ``task``; ``baseline`` carries the seed's baseline outputs."""
-    split = data.split(task.seed)
+    split = data.split(task.seed, settings.validation_fraction)
     stage = task.intervention.stage
     if task.intervention.side == "baseline":
         return _baseline(data, split, task, settings)
@@ -154,22 +173,25 @@ def _baseline(data: Prepared, split: Split, task: Task, settings: Settings) -> T
     probabilities = None
     try:
         with time_limit(settings.cell_timeout):
-            X_train, X_test = data.X[split.train], data.X[split.test]
+            X_train, X_test, X_val = data.X[split.train], data.X[split.test], data.X[split.validation]
             if _learner_for_constant(y_train):
-                test_proba, seconds = np.full(len(split.test), float(y_train[0])), 0.0
+                (test_proba, val_proba), seconds = [np.full(len(X), float(y_train[0])) for X in (X_test, X_val)], 0.0
             else:
-                test_proba, seconds = _fit_predict(settings.learner, split.seed, X_train, y_train, X_test, proba=True)
-            row.update(evaluate(data.y[split.test], (test_proba >= 0.5).astype(int), data.a[split.test]))
+                (test_proba, val_proba), seconds = _fit_predict(settings.learner, split.seed, X_train, y_train,
+                                                                (X_test, X_val), proba=True)
+            row.update(scored(data, split, (test_proba >= 0.5).astype(int), (val_proba >= 0.5).astype(int)))
             row["fit_seconds"] = seconds
             if task.needs_probabilities:
-                probabilities = {"test": test_proba, "holdout": _holdout_probabilities(data, split, settings)}
+                probabilities = {"test": test_proba, "validation": val_proba,
+                                 "holdout": _holdout_probabilities(data, split, settings)}
     except (Exception, CellTimeout) as exc:
         _fail(row, exc)
     return TaskResult([row], probabilities)
 
 
 def _holdout_probabilities(data: Prepared, split: Split, settings: Settings) -> np.ndarray:
-    """Out-of-fold P(y=1) for every training row: post-processors are fit on these, never on test."""
+    """Out-of-fold P(y=1) for every training row: post-processors are fit on these, never on
+    validation or test rows."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     y_train = data.y[split.train]
@@ -206,7 +228,8 @@ def _scores(iv: Intervention, Z, y, collective, seed: int, settings: Settings, p
 
 
 def _tuned_params(iv: Intervention, data: Prepared, split: Split, Z, settings: Settings) -> dict:
-    """Pick the tuning parameters with the lowest EqOd on a 15% validation slice of train."""
+    """Pick the tuning parameters with the lowest EqOd on a 15% slice of the training rows
+    (never the validation split, which only chooses operating points)."""
     if not settings.tune or not iv.tune:
         return {}
     rng = np.random.default_rng([split.seed, TUNE_STREAM])
@@ -257,7 +280,8 @@ def _labels(data: Prepared, split: Split, task: Task, settings: Settings, baseli
                 y_mod, n_flips = flip(data.y, collective.candidates, ranking, int(budget))
                 row["n_flips"] = n_flips
                 if n_flips == 0 and baseline and baseline.get("row", {}).get("status") == "ok":
-                    _add_metrics(row, {k: v for k, v in baseline["row"].items() if k in _METRIC_KEYS})
+                    _add_metrics(row, {k: v for k, v in baseline["row"].items()
+                                       if k in _METRIC_KEYS or k.removeprefix("val_") in _METRIC_KEYS})
                     row["fit_seconds"] = 0.0
                     continue
                 metrics, seconds = _train_and_score(data, split, y_mod[split.train], settings)
@@ -282,8 +306,9 @@ _METRIC_KEYS = ("error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap", "tpr_a0
 def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline: dict | None) -> list[dict]:
     iv = task.intervention
     rows = []
-    X_train, X_test = data.X[split.train], data.X[split.test]
-    y_train, a_train, a_test = data.y[split.train], data.a[split.train], data.a[split.test]
+    X_train, X_test, X_val = data.X[split.train], data.X[split.test], data.X[split.validation]
+    y_train, a_train, a_test, a_val = data.y[split.train], data.a[split.train], data.a[split.test], data.a[split.validation]
+    n_val = len(split.validation)
     context = {"categorical": data.categorical, "columns": data.columns, "sensitive": data.sensitive}
     for knob, key in task.cells:
         row = _row(task, knob, key, settings)
@@ -302,8 +327,13 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                     if Z_train.ndim != 2 or Z_train.shape[1:] != Z_test.shape[1:]:
                         raise PluginError(f"intervention {iv.name!r} transform returned shapes {Z_train.shape} (train) and "
                                           f"{Z_test.shape} (test); expected 2-D arrays with the same number of columns")
+                    Z_val = (_checked(method.transform(X_val, a_val), n_val, iv, "transform(validation)", allow_nan=True)
+                             if n_val else np.empty((0, Z_train.shape[1])))
+                    if Z_val.shape[1:] != Z_train.shape[1:]:
+                        raise PluginError(f"intervention {iv.name!r} transform returned {Z_val.shape[1:]} columns on "
+                                          f"validation but {Z_train.shape[1:]} on train")
                     row["method_seconds"] = time.perf_counter() - start
-                    metrics, seconds = _train_and_score(data, split, y_fit, settings, Z_train, Z_test)
+                    metrics, seconds = _train_and_score(data, split, y_fit, settings, Z_train, Z_test, Z_val)
                     row["fit_seconds"] = seconds
                     if hasattr(method, "certify"):
                         row.update(method.certify(X_test, a_test))
@@ -311,16 +341,20 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                     method.fit(X_train, y_train, a_train, make_learner(settings.learner, task.seed))
                     row["method_seconds"] = row["fit_seconds"] = time.perf_counter() - start
                     pred = _checked(method.predict(X_test, a_test), len(split.test), iv, "predict", labels=True)
-                    metrics = evaluate(data.y[split.test], pred, a_test)
+                    pred_val = (_checked(method.predict(X_val, a_val), n_val, iv, "predict(validation)", labels=True)
+                                if n_val else None)
+                    metrics = scored(data, split, pred, pred_val)
                 else:  # post
                     if not baseline or baseline.get("probabilities") is None:
                         raise PluginError(f"post-processing {iv.name!r} needs the baseline learner's scores, which failed")
                     probs = baseline["probabilities"]
                     method.fit(probs["holdout"], y_train, a_train)
                     pred = _checked(method.predict(probs["test"], a_test), len(split.test), iv, "predict", labels=True)
+                    pred_val = (_checked(method.predict(probs["validation"], a_val), n_val, iv, "predict(validation)",
+                                         labels=True) if n_val else None)
                     row["method_seconds"] = time.perf_counter() - start
                     row["fit_seconds"] = baseline["row"].get("fit_seconds", 0.0)
-                    metrics = evaluate(data.y[split.test], pred, a_test)
+                    metrics = scored(data, split, pred, pred_val)
                 row.update(metrics)
                 row.update(getattr(method, "extra_metrics", None) or {})
         except (Exception, CellTimeout) as exc:

@@ -86,6 +86,8 @@ def test_csv_runs_end_to_end(capsys, tmp_path, csv_file):
     code, out, err = run_cli(capsys, *csv_args(csv_file, tmp_path))
     assert code == 0, err
     assert "baseline" in out and (tmp_path / "out" / "cells.csv").exists()
+    summary = out.split("ranked by hypervolume", 1)[1]  # the short ranked summary after the per-knob table
+    assert "random" in summary and "HV" in summary and "figures:" in summary
 
 
 def test_list_shows_interventions_and_datasets(capsys):

@@ -350,7 +350,9 @@ def test_harness_trains_on_relabeled_training_labels_and_counts_flips(tmp_path):
     data = kit_dataset(n=300)
     from fairbench.prepared import prepare
 
-    split = prepare(data).split(0)
+    from fairbench.runner import DEFAULT_VALIDATION_FRACTION
+
+    split = prepare(data).split(0, DEFAULT_VALIDATION_FRACTION)  # relabel sees training rows only
     assert ok["status"] == "ok" and ok["n_flips"] == int((data.y[split.train] == 0).sum())
     assert ok["error"] == pytest.approx(1 - data.y[split.test].mean())  # a learner fit on all-ones predicts 1
     assert ok["sp"] == 0

@@ -100,3 +100,55 @@ def test_cli_report_and_leaderboard(results, tmp_path, capsys):
     assert main(["report", str(results / "toy-small")]) == 2
     err = capsys.readouterr().err
     assert "holds no cells.csv" in err and "firm" in err
+
+
+def test_leaderboard_is_ranked_by_hypervolume_and_headers_say_validation_or_test(results):
+    page = leaderboard_markdown(dirs(results), command="fairbench report X")
+    section = page.split("## toy-small\n")[1].split("## toy\n")[0]
+    header = next(line for line in section.splitlines() if line.startswith("| rank"))
+    cols = [c.strip() for c in header.strip("|").split("|")]
+    for col in cols[3:-2]:  # every score column says where it was measured or selected
+        assert "test" in col or "val" in col or "paired" in col, col
+    assert "HV EqOd (test) [95% CI]" in cols and "oracle best EqOd (selected on test)" in cols
+    assert any("val-selected, test" in c for c in cols)
+    from fairbench.report import score_table
+
+    table = score_table(dirs(results))
+    part = table[table.dataset == "toy-small"]
+    hv = part["hv_eqod_mean"].to_numpy()
+    assert (np.diff(hv[np.isfinite(hv)]) <= 1e-12).all()  # ranked by hypervolume, best first
+    ranked = [line.split("|")[2].strip() for line in section.splitlines()
+              if line.startswith("| ") and "rank" not in line]
+    assert ranked == list(part["intervention"])
+
+
+def test_same_command_same_leaderboard(results, firm_registry, tmp_path):
+    first = leaderboard_markdown(dirs(results), command="c")
+    assert leaderboard_markdown(dirs(results), command="c") == first
+    # recomputing the cells from scratch gives the same page
+    common = dict(registry=firm_registry, seeds=2, learner="logreg", tune=False, jobs=1, budgets=[0, 10, 40])
+    again = tmp_path / "toy-small" / "flips"
+    compare(dataset="toy-small", interventions=["random", "rb-prob"], output=again, **common)
+    mine = lambda d: leaderboard_markdown([d], command="c").replace(str(d), "DIR")  # noqa: E731
+    assert mine(again) == mine(results / "toy-small" / "flips")
+
+
+def test_report_writes_scores_and_a_cd_diagram(tmp_path):
+    from fairbench.figures import cd_figure
+    from fairbench.statistics import friedman
+
+    scores = pd.DataFrame({"a": [0.9, 0.8, 0.7], "b": [0.5, 0.6, 0.4], "c": [0.0, 0.1, 0.2]}, index=["x", "y", "z"])
+    path = cd_figure(friedman(scores), tmp_path / "cd.png", "title")
+    assert path.exists() and path.stat().st_size > 1000
+
+
+def test_ranked_summary_lines(results):
+    from fairbench.report import ranked_summary
+
+    cells = pd.read_csv(results / "toy-small" / "firm" / "cells.csv")
+    text = ranked_summary(cells, [results / "f.png", results / "cells.csv"])
+    lines = text.splitlines()
+    assert lines[0].startswith("ranked by hypervolume") and "chosen on validation" in lines[0]
+    assert {line.split()[1] for line in lines[1:4]} == {"rb-prob", "group-threshold", "baseline"}
+    assert all(" HV " in line for line in lines[1:4])
+    assert lines[-1] == f"figures: {results / 'f.png'}"

@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairbench.report import LOW_ERROR_MARGIN, best_points, pm  # noqa: F401 (re-exported)
+from fairbench.report import LOW_ERROR_MARGIN, best_points, pm, protocol_text  # noqa: F401 (re-exported)
 
 USER_SIDE = ("random", "rb-prob", "rb-label", "rb-dist")
 RB_METHODS = ("rb-prob", "rb-label", "rb-dist")
 COMMAND_FILE = "COMMAND.txt"
+#: Validation share per experiment when --validation-fraction is not given (docs/protocol.md): the
+#: experiments behind the leaderboard choose operating points on validation; the ones that only
+#: redraw a paper figure keep the paper's train/test protocol.  Experiments not listed (toy,
+#: diagnostics) do not run ``compare`` and have no validation split.
+VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0}
 
 
 @dataclass
@@ -29,6 +34,13 @@ class RunConfig:
     dataset_options: dict = field(default_factory=dict)
     progress: bool = False
     registry: object | None = None  # tests pass a registry with extra plugins
+    validation_fraction: float | None = None  # None: the experiment's default (VALIDATION_DEFAULTS)
+
+    def validation(self, experiment: str) -> float:
+        """The validation share this experiment runs with."""
+        if self.validation_fraction is not None:
+            return float(self.validation_fraction)
+        return VALIDATION_DEFAULTS.get(experiment, 0.0)
 
     def out_dir(self, experiment: str) -> Path:
         """``--output`` or results/<dataset>/<experiment>/."""
@@ -39,7 +51,7 @@ class RunConfig:
         return _default_output(self.dataset) / experiment
 
     def load(self):
-        """The prepared dataset (for pool sizes)."""
+        """The prepared dataset (for pool sizes; pass the validation share to ``pool_size``)."""
         from fairbench.prepared import prepare
         from fairbench.runner import load
 
@@ -47,7 +59,7 @@ class RunConfig:
         data.name = self.dataset
         return data
 
-    def compare(self, output: Path, **kwargs):
+    def compare(self, output: Path, experiment: str, **kwargs):
         """Run or resume one comparison into ``output``; writes cells.csv and fronts.csv only."""
         from fairbench.runner import compare
 
@@ -55,7 +67,7 @@ class RunConfig:
             dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=output, jobs=self.jobs,
             fresh=self.fresh, tune=self.tune, cell_timeout=self.cell_timeout,
             dataset_options=dict(self.dataset_options), progress=self.progress, write=False,
-            registry=self.registry, **kwargs,
+            registry=self.registry, validation_fraction=self.validation(experiment), **kwargs,
         )
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)
@@ -79,6 +91,8 @@ class RunConfig:
             words += ["--dataset-option", f"{key}={value}"]
         if self.cell_timeout:
             words += ["--cell-timeout", f"{self.cell_timeout:g}"]
+        if experiment in VALIDATION_DEFAULTS:  # always named, so the folder says which protocol it used
+            words += ["--validation-fraction", f"{self.validation(experiment):g}"]
         if self.output is not None:
             words += ["--output", str(self.output)]
         for flag, value in extra:
@@ -113,6 +127,7 @@ class ExperimentResult:
     files: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    protocol: str = ""  # protocol_text(...) of the runs, written above the tables
 
     @property
     def ok(self) -> bool:
@@ -136,10 +151,11 @@ def write_common(result: ExperimentResult, table_title: str) -> None:
     csv = out / f"{result.name}.csv"
     result.summary.to_csv(csv, index=False, float_format="%.6g")
     txt = out / f"{result.name}.txt"
-    txt.write_text(f"{table_title}\n\n{result.table}\n\n" + "".join(f"{c}\n" for c in result.checks)
+    protocol = f"{result.protocol}\n\n" if result.protocol else ""
+    txt.write_text(f"{table_title}\n\n{protocol}{result.table}\n\n" + "".join(f"{c}\n" for c in result.checks)
                    + f"\nreproduce: {result.command}\n")
     md = out / f"{result.name}.md"
-    md.write_text(f"# {table_title}\n\nProduced by\n\n    {result.command}\n\n{result.markdown}\n\n"
+    md.write_text(f"# {table_title}\n\nProduced by\n\n    {result.command}\n\n{protocol}{result.markdown}\n\n"
                   + "".join(f"* {c}\n" for c in result.checks))
     result.files[:0] = [out / COMMAND_FILE, csv, txt, md]
 
@@ -149,11 +165,13 @@ def baseline_row(front: pd.DataFrame) -> pd.Series | None:
     return None if base.empty else base.iloc[0]
 
 
-def pool_size(data, alpha: float, majority_knowledge: int | None = None, seed: int = 0) -> int:
+def pool_size(data, alpha: float, majority_knowledge: int | None = None, seed: int = 0,
+              validation_fraction: float = 0.0) -> int:
     """Candidates (collective members with y=0) of seed ``seed`` at ``alpha``."""
     from fairbench.collective import form_collective
 
-    collective = form_collective(data.split(seed).train, data.a, data.y, alpha, seed, majority_knowledge)
+    train = data.split(seed, validation_fraction).train
+    collective = form_collective(train, data.a, data.y, alpha, seed, majority_knowledge)
     return len(collective.candidates)
 
 

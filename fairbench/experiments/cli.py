@@ -63,6 +63,10 @@ def add_experiment_parser(sub) -> None:
             q.add_argument("--alphas", type=_floats, help="collective sizes, e.g. 0.05,0.1,0.3,1")
         if name in ("alpha", "flips", "knowledge", "firm", "representations", "diagnostics"):
             q.add_argument("--interventions", type=names, help="comma-separated intervention names")
+        if name in ("alpha", "flips", "knowledge", "firm", "representations"):
+            from fairbench.cli import validation_option
+
+            validation_option(q, None)
         if name == "knowledge":
             q.add_argument("--knowledge", type=_knowledge, help="majority rows the collective knows, e.g. all,1000,100,10")
         if name == "toy":
@@ -89,7 +93,8 @@ def _config(args):
     options.update(dict(args.dataset_option))
     return RunConfig(dataset=args.dataset, seeds=args.seeds, learner=args.learner, output=args.output,
                      jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune, cell_timeout=args.cell_timeout,
-                     dataset_options=options, progress=not args.quiet)
+                     dataset_options=options, progress=not args.quiet,
+                     validation_fraction=getattr(args, "validation_fraction", None))
 
 
 def _experiment(args) -> int:

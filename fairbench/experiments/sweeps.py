@@ -14,7 +14,7 @@ from tabulate import tabulate
 
 from fairbench.experiments._common import (
     RB_METHODS, USER_SIDE, ExperimentResult, RunConfig, baseline_row, best_points, budgets_from_fractions,
-    collect_messages, flips_to_reach, pm, pool_size, write_common,
+    collect_messages, flips_to_reach, pm, pool_size, protocol_text, write_common,
 )
 from fairbench.experiments.plots import curve_figure, panels_figure
 from fairbench.figures import flips_figure, fronts_figure
@@ -45,12 +45,14 @@ def run_alpha(cfg: RunConfig, alphas=ALPHAS, fractions=ALPHA_FRACTIONS, interven
     """Best achievable EqOd and SP (min over budgets of the seed mean) for every alpha."""
     out = cfg.out_dir("alpha")
     data = cfg.load()
-    grid = budgets_from_fractions(pool_size(data, 1.0), fractions)
+    vf = cfg.validation("alpha")
+    grid = budgets_from_fractions(pool_size(data, 1.0, validation_fraction=vf), fractions)
     rows, runs = [], []
     for alpha in alphas:
-        pool = pool_size(data, alpha)
+        pool = pool_size(data, alpha, validation_fraction=vf)
         budgets = sorted({b for b in grid if b < pool} | {pool})
-        run = cfg.compare(out / f"alpha={alpha:g}", interventions=list(interventions), alpha=alpha, budgets=budgets)
+        run = cfg.compare(out / f"alpha={alpha:g}", "alpha", interventions=list(interventions), alpha=alpha,
+                          budgets=budgets)
         runs.append(run)
         best = best_points(run.fronts)
         best = best[best["side"] == "user"].copy()
@@ -68,12 +70,12 @@ def run_alpha(cfg: RunConfig, alphas=ALPHAS, fractions=ALPHA_FRACTIONS, interven
     result.files += [
         curve_figure(summary, "alpha", "best_eqod_mean", out / "alpha_eqod.png", yerr="best_eqod_std",
                      baseline=base_eqod, xlabel="collective size alpha (fraction of the minority in train)",
-                     ylabel="best achievable EqOd", title=f"{cfg.dataset}: best achievable EqOd vs alpha"),
+                     ylabel="oracle best EqOd (selected on test)", title=f"{cfg.dataset}: oracle best EqOd (selected on test) vs alpha"),
         curve_figure(summary, "alpha", "best_sp_mean", out / "alpha_sp.png", yerr="best_sp_std", baseline=base_sp,
                      xlabel="collective size alpha (fraction of the minority in train)",
-                     ylabel="best achievable SP", title=f"{cfg.dataset}: best achievable SP vs alpha"),
+                     ylabel="oracle best SP (selected on test)", title=f"{cfg.dataset}: oracle best SP (selected on test) vs alpha"),
     ]
-    write_common(result, f"{cfg.dataset}: best achievable EqOd / SP vs alpha ({cfg.seeds} seeds, learner {cfg.learner})")
+    write_common(result, f"{cfg.dataset}: oracle best EqOd / SP (selected on test) vs alpha ({cfg.seeds} seeds, learner {cfg.learner})")
     return result
 
 
@@ -104,7 +106,7 @@ def _alpha_checks(summary: pd.DataFrame) -> list[str]:
         curve = part.set_index("alpha")["best_eqod_mean"].sort_index()
         first, best = curve.iloc[0], curve.min()
         total = first - best
-        line = f"{name}: best EqOd {first:.3f} at alpha={alphas[0]:g} -> {curve.iloc[-1]:.3f} at alpha={alphas[-1]:g} (lowest {best:.3f} at alpha={curve.idxmin():g})"
+        line = f"{name}: oracle best EqOd {first:.3f} at alpha={alphas[0]:g} -> {curve.iloc[-1]:.3f} at alpha={alphas[-1]:g} (lowest {best:.3f} at alpha={curve.idxmin():g})"
         if ALPHA in curve.index and total > 0:
             share = (first - curve.loc[ALPHA]) / total
             line += f"; by alpha=0.3 it has {100 * share:.0f}% of its total improvement, {curve.loc[ALPHA] - best:.3f} EqOd left"
@@ -121,8 +123,8 @@ def run_flips(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, in
     """EqOd and SP against the number of flips M at one alpha, mean ± std over seeds."""
     out = cfg.out_dir("flips")
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
-    run = cfg.compare(out, interventions=list(interventions), alpha=alpha, budgets=budgets)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("flips")), fractions)
+    run = cfg.compare(out, "flips", interventions=list(interventions), alpha=alpha, budgets=budgets)
     front = run.fronts
     user = front[front["side"] == "user"]
     summary = user[["intervention", "knob_value", "n_flips_mean", "eqod_mean", "eqod_std", "sp_mean", "sp_std",
@@ -194,12 +196,12 @@ def run_knowledge(cfg: RunConfig, alpha: float = ALPHA, knowledge=KNOWLEDGE, fra
     """Fronts of each RB method when the collective knows all, or only N random, majority rows."""
     out = cfg.out_dir("knowledge")
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("knowledge")), fractions)
     fronts, runs = [], []
     for n in knowledge:
         label = _knowledge_label(n)
-        run = cfg.compare(out / f"knowledge={label}", interventions=list(interventions), alpha=alpha, budgets=budgets,
-                          majority_knowledge=n)
+        run = cfg.compare(out / f"knowledge={label}", "knowledge", interventions=list(interventions), alpha=alpha,
+                          budgets=budgets, majority_knowledge=n)
         runs.append(run)
         f = run.fronts.copy()
         f.insert(0, "knowledge", label)
@@ -226,7 +228,7 @@ def run_knowledge(cfg: RunConfig, alpha: float = ALPHA, knowledge=KNOWLEDGE, fra
     result = _result("knowledge", cfg, out, command, summary, runs)
     result.table, result.markdown = _knowledge_tables(summary)
     result.checks = [
-        f"{r['intervention']}, knowledge={r['knowledge']}: best EqOd {pm(r['best_eqod_mean'], r['best_eqod_std'])} "
+        f"{r['intervention']}, knowledge={r['knowledge']}: oracle best EqOd {pm(r['best_eqod_mean'], r['best_eqod_std'])} "
         f"(error {r['best_eqod_error_mean']:.3f}), lowest EqOd within 1 point of baseline error "
         f"{pm(r.get('low_error_eqod_mean', np.nan), r.get('low_error_eqod_std', np.nan))}, "
         f"M to reach {r['target_eqod']:.3f}: {_m(r['flips_to_target'])}"
@@ -252,8 +254,8 @@ def _knowledge_tables(summary: pd.DataFrame) -> tuple[str, str]:
              pm(r["best_sp_mean"], r["best_sp_std"]),
              "never" if not np.isfinite(r["flips_to_target"]) else f"{r['flips_to_target']:.0f}"]
             for _, r in summary.iterrows()]
-    headers = ["method", "majority rows known", "best EqOd", "error there", "flips there",
-               "EqOd, error <= base+0.01", "best SP", "M to reach target"]
+    headers = ["method", "majority rows known", "oracle best EqOd (selected on test)", "error there", "flips there",
+               "oracle EqOd, error <= base+0.01 (selected on test)", "oracle best SP (selected on test)", "M to reach target"]
     note = ("target = midpoint between the baseline's EqOd and the method's best EqOd with full knowledge; "
             f"baseline EqOd {summary['baseline_eqod'].iloc[0]:.3f}, error {summary['baseline_error'].iloc[0]:.3f}")
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
@@ -294,14 +296,20 @@ def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, use
     out = cfg.out_dir("firm")
     firm = list(firm) if firm is not None else firm_side_names(cfg.registry)
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
-    run = cfg.compare(out, interventions=list(user) + firm, alpha=alpha, budgets=budgets)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("firm")), fractions)
+    run = cfg.compare(out, "firm", interventions=list(user) + firm, alpha=alpha, budgets=budgets)
     front = run.fronts
     summary = best_points(front)
     command = cfg.command("firm", [("--alpha", alpha), ("--budget-fractions", list(fractions)),
                                    ("--interventions", list(user) + firm)])
     result = _result("firm", cfg, out, command, summary, [run])
     result.table, result.markdown = best_tables(summary, method_notes(run.cells))
+    ranked = _ranked_tables(out)
+    if ranked is not None:
+        result.table += "\n\n" + ranked[0]
+        result.markdown += "\n\n" + ranked[1]
+        ranked[2].to_csv(out / "firm_scores.csv", index=False, float_format="%.6g")
+        result.files.append(out / "firm_scores.csv")
     result.checks = _firm_checks(summary)
     title = f"{cfg.dataset}, collective alpha={alpha:g}"
     result.files += [
@@ -313,7 +321,7 @@ def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, use
 
 
 def best_tables(summary: pd.DataFrame, notes: dict[str, str] | None = None) -> tuple[str, str]:
-    """Oracle best EqOd / SP (selected on test) and the low-error view per intervention."""
+    """Oracle best EqOd / SP (selected on test) and the oracle low-error view per intervention."""
     notes = notes or {}
     rows = []
     for _, r in summary.iterrows():
@@ -328,11 +336,26 @@ def best_tables(summary: pd.DataFrame, notes: dict[str, str] | None = None) -> t
             notes.get(r["intervention"], ""),
         ])
     headers = ["intervention", "side", "oracle best EqOd (selected on test)", "error there", "knob there", "flips",
-               "EqOd, error <= base+0.01 (test)", "oracle best SP (selected on test)", "seeds", "notes"]
+               "oracle EqOd, error <= base+0.01 (selected on test)", "oracle best SP (selected on test)", "seeds", "notes"]
     base = summary.iloc[0] if len(summary) else None
-    note = "" if base is None else f"baseline error {base['baseline_error']:.3f}; the low-error view keeps points with mean error <= {base['baseline_error'] + 0.01:.3f}"
+    note = "" if base is None else f"baseline error {base['baseline_error']:.3f}; the oracle low-error view (selected on test) keeps points with mean test error <= {base['baseline_error'] + 0.01:.3f}"
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
             tabulate(rows, headers, tablefmt="github", disable_numparse=True) + "\n\n" + note)
+
+
+def _ranked_tables(out):
+    """The folder's interventions ranked by hypervolume, with the validation-chosen operating points
+    (fairbench.report.score_table; docs/protocol.md): (terminal text, markdown, scores frame)."""
+    from fairbench.report import SCORE_HEADERS, score_rows, score_table
+
+    scores = score_table([out])
+    if scores.empty:
+        return None
+    title = ("Ranked by hypervolume (HV on test; (a)/(b) chosen on validation, values on test; "
+             "oracle best selected on test; see docs/protocol.md)")
+    rows = score_rows(scores)
+    return (f"{title}\n" + tabulate(rows, SCORE_HEADERS, disable_numparse=True),
+            f"{title}:\n\n" + tabulate(rows, SCORE_HEADERS, tablefmt="github", disable_numparse=True), scores)
 
 
 def _firm_checks(summary: pd.DataFrame) -> list[str]:
@@ -357,9 +380,10 @@ def run_representations(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRA
 
     out = cfg.out_dir("representations")
     data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha), fractions)
+    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("representations")),
+                                     fractions)
     names = list(methods) + [m + SUFFIX for m in methods]
-    run = cfg.compare(out, interventions=names, alpha=alpha, budgets=budgets)
+    run = cfg.compare(out, "representations", interventions=names, alpha=alpha, budgets=budgets)
     front = run.fronts.copy()
     front["method"] = front["intervention"].str.replace(SUFFIX, "", regex=False)
     front["space"] = np.where(front["intervention"].str.endswith(SUFFIX), "FARE representation", "raw features")
@@ -414,7 +438,7 @@ def _repr_tables(summary: pd.DataFrame) -> tuple[str, str]:
              pm(r.get("low_error_eqod_mean", np.nan), r.get("low_error_eqod_std", np.nan)),
              pm(r["best_sp_mean"], r["best_sp_std"])]
             for _, r in summary.iterrows()]
-    headers = ["method", "space", "best EqOd", "error there", "flips there", "EqOd, error <= base+0.01", "best SP"]
+    headers = ["method", "space", "oracle best EqOd (selected on test)", "error there", "flips there", "oracle EqOd, error <= base+0.01 (selected on test)", "oracle best SP (selected on test)"]
     note = f"baseline EqOd {summary['baseline_eqod'].iloc[0]:.3f}, error {summary['baseline_error'].iloc[0]:.3f}"
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
             tabulate(rows, headers, tablefmt="github", disable_numparse=True) + "\n\n" + note)
@@ -422,4 +446,5 @@ def _repr_tables(summary: pd.DataFrame) -> tuple[str, str]:
 
 def _result(name: str, cfg: RunConfig, out, command: str, summary: pd.DataFrame, runs) -> ExperimentResult:
     problems, failures = collect_messages(runs)
-    return ExperimentResult(name, cfg.dataset, out, command, summary, "", problems=problems, failures=failures)
+    return ExperimentResult(name, cfg.dataset, out, command, summary, "", problems=problems, failures=failures,
+                            protocol=protocol_text(cfg.validation(name)))

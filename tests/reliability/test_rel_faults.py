@@ -81,8 +81,9 @@ def _broken_registry():
 EXPECTED = {  # regular expressions every message of the intervention's cells must match
     "pre-fit": r"^RuntimeError: boom in fit$",
     "pre-transform": r"^ValueError: boom in transform$",
-    "pre-rows": r"'pre-rows' transform\(train\) returned 239 rows, expected 240",
-    "pre-columns": r"'pre-columns' transform returned shapes \(240, 1\) \(train\) and \(60, 3\) \(test\)",
+    # 300 rows: 60 test, and of the 240 others 48 validation (compare's default 0.2), 192 train
+    "pre-rows": r"'pre-rows' transform\(train\) returned 191 rows, expected 192",
+    "pre-columns": r"'pre-columns' transform returned shapes \(192, 1\) \(train\) and \(60, 3\) \(test\)",
     "pre-nan": r"'pre-nan' transform\(train\) returned NaN or inf values",
     "in-proba": r"'in-proba' predict returned an array of shape \(60,\) \(values e.g. \[0.7, 0.7, 0.7\]\); "
                 r"expected a 1-D array of one 0/1 label per row",

@@ -48,8 +48,10 @@ def test_alpha_one_takes_the_whole_minority(reg, tmp_path):
     data = frame(400)
     from fairbench.prepared import prepare
 
+    from fairbench.runner import DEFAULT_VALIDATION_FRACTION
+
     prepared = prepare(dataset(data))
-    train = prepared.split(0).train
+    train = prepared.split(0, DEFAULT_VALIDATION_FRACTION).train  # the collective comes from train, not validation
     assert (user["n_collective"] == int((prepared.a[train] == 1).sum())).all()
     assert (user["n_candidates"] == int(((prepared.a[train] == 1) & (prepared.y[train] == 0)).sum())).all()
 
