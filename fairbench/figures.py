@@ -19,8 +19,13 @@ def _pyplot():
     return plt
 
 
+# matplotlib's ten default colours, then six that none of them resembles: a firm comparison draws
+# a dozen methods, and two fronts in one colour cannot be told apart
+COLORS = tuple(f"C{i}" for i in range(10)) + ("#000075", "#800000", "#469990", "#f032e6", "#9a6324", "#000000")
+
+
 def _style(i: int) -> dict:
-    return {"marker": MARKERS[i % len(MARKERS)], "color": f"C{i % 10}"}
+    return {"marker": MARKERS[i % len(MARKERS)], "color": COLORS[i % len(COLORS)]}
 
 
 ZOOM_BUDGET = 0.02  # the zoom panel spans the baseline's error +- this (the hypervolume's error budget)

@@ -15,7 +15,8 @@ The group with the lower cost has a share ``mix rate`` of its scores replaced by
 chosen so that its cost rises to the other group's; the mixed scores are then thresholded.  When
 even replacing ALL of a group's scores cannot raise its cost that far, the fitted rate exceeds 1:
 the method's target is infeasible and every row of that group gets the base rate (COMPAS under
-``fnr``: rate 1.495; its base rate 0.584 >= 0.5 makes the whole group positive, and EqOd grows).
+``fnr``: the majority's rate is 1.34-1.85 over 10 seeds in results/compas/firm-paper/cells.csv; its
+base rate is above 0.5, so the whole group becomes positive, and EqOd grows).
 Every cell records both fitted rates (``ceo_mix_rate_a1`` / ``ceo_mix_rate_a0``) and
 ``ceo_infeasible`` (a rate above 1).
 
