@@ -516,8 +516,21 @@ def leaderboard_markdown(dirs, command: str) -> str:
                          f"SP {b['baseline_sp']:.3f}; the hypervolume's error budget ends near {b['baseline_error'] + 0.02:.3f}")
         lines.append("")
         lines += [tabulate(score_rows(part), SCORE_HEADERS, tablefmt="github", disable_numparse=True), ""]
+        lines += _notes_lines([r.cells for r in mine if r.cells is not None])
     lines += ranks_text(table)
     return "\n".join(lines)
+
+
+def _notes_lines(cells: list[pd.DataFrame]) -> list[str]:
+    """'Notes' bullets (fairbench.method_notes) for one dataset's cells, or nothing."""
+    from fairbench.method_notes import method_notes
+
+    if not cells:
+        return []
+    notes = method_notes(pd.concat(cells, ignore_index=True))
+    if not notes:
+        return []
+    return ["Notes:", ""] + [f"* {name}: {text}" for name, text in notes.items()] + [""]
 
 
 def write_leaderboard(dirs, path, command: str) -> Path:

@@ -17,6 +17,7 @@ from fairbench.experiments._common import (
     collect_messages, flips_to_reach, pm, pool_size, protocol_text, write_common,
 )
 from fairbench.experiments.plots import curve_figure, panels_figure
+from fairbench.method_notes import method_notes
 from fairbench.figures import flips_figure, fronts_figure
 
 ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
@@ -272,22 +273,6 @@ def firm_side_names(registry=None) -> list[str]:
     registry = registry or get_registry()
     return [iv.name for iv in registry.interventions.values()
             if iv.side == "firm" and iv.in_default_run and not registry.unavailable_reason(iv)]
-
-
-def method_notes(cells: pd.DataFrame) -> dict[str, str]:
-    """What a reader must know about a firm method's cells: infeasible targets, the oracle used."""
-    notes: dict[str, list[str]] = {}
-    ok = cells[cells["status"] == "ok"] if "status" in cells else cells
-    if "ceo_infeasible" in ok:
-        for name, part in ok[ok["ceo_infeasible"].notna()].groupby("intervention"):
-            flagged = part.groupby("seed")["ceo_infeasible"].apply(lambda v: bool(v.astype(bool).any()))
-            if flagged.any():
-                notes.setdefault(name, []).append(
-                    f"infeasible target (mixing rate > 1) in {int(flagged.sum())}/{len(flagged)} seeds")
-    if "oracle_learner" in ok:
-        for name, part in ok[ok["oracle_learner"].notna()].groupby("intervention"):
-            notes.setdefault(name, []).append("oracle " + ", ".join(sorted(set(part["oracle_learner"].astype(str)))))
-    return {name: "; ".join(parts) for name, parts in notes.items()}
 
 
 def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, user=("rb-prob",),
