@@ -85,6 +85,23 @@ def scores_vector(scores: Any, what: str = "scores") -> np.ndarray:
     return arr
 
 
+def post_fit_inputs(scores: Any, y: Any, a: Any, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A post-processor's held-out scores, labels and groups, each (group, label) cell non-empty."""
+    scores = scores_vector(scores)
+    y = binary(y, "y", len(scores))
+    a = binary(a, "a", len(scores))
+    require_cells(y, a, method)
+    return scores, y, a
+
+
+def post_predict_inputs(method: Any, scores: Any, a: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The scores and groups a fitted post-processor predicts from (fit first, or a clear error)."""
+    if not hasattr(method, "model_"):
+        raise ValueError(f"this {type(method).__name__} is not fitted yet; call fit(scores, y, a) first")
+    scores = scores_vector(scores)
+    return scores, binary(a, "a", len(scores))
+
+
 def fit_inputs(X: Any, y: Any, a: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X = features(X)
     n = X.shape[0]

@@ -47,13 +47,12 @@ from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     HOLISTICAI_HINT,
     HOLISTICAI_MODULES,
-    binary,
     check_choice,
     check_knob,
     check_seed,
     groups,
-    require_cells,
-    scores_vector,
+    post_fit_inputs,
+    post_predict_inputs,
 )
 
 NAME = "calibrated-eo"
@@ -82,10 +81,7 @@ class CalibratedEO:
     def fit(self, scores, y, a) -> "CalibratedEO":
         from holisticai.bias.mitigation import CalibratedEqualizedOdds
 
-        scores = scores_vector(scores)
-        y = binary(y, "y", len(scores))
-        a = binary(a, "a", len(scores))
-        require_cells(y, a, NAME)
+        scores, y, a = post_fit_inputs(scores, y, a, NAME)
         group_a, group_b = groups(a)
         self.model_ = CalibratedEqualizedOdds(cost_constraint=self.cost_constraint, alpha=self.alpha,
                                               seed=self.random_state)
@@ -97,10 +93,7 @@ class CalibratedEO:
         return self
 
     def predict(self, scores, a) -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise ValueError("this CalibratedEO is not fitted yet; call fit(scores, y, a) first")
-        scores = scores_vector(scores)
-        a = binary(a, "a", len(scores))
+        scores, a = post_predict_inputs(self, scores, a)
         original = (scores >= THRESHOLD).astype(np.int64)
         group_a, group_b = groups(a)
         # holisticai keeps one RandomState on the object and draws from it in every transform;

@@ -22,11 +22,10 @@ import numpy as np
 from fairbench.contract import Intervention
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
-    binary,
     check_knob,
     check_seed,
-    require_cells,
-    scores_vector,
+    post_fit_inputs,
+    post_predict_inputs,
 )
 
 NAME = "relaxed-eo"
@@ -54,10 +53,7 @@ class RelaxedEqualizedOdds:
     def fit(self, scores, y, a) -> "RelaxedEqualizedOdds":
         from error_parity import RelaxedThresholdOptimizer
 
-        scores = scores_vector(scores)
-        y = binary(y, "y", len(scores))
-        a = binary(a, "a", len(scores))
-        require_cells(y, a, NAME)
+        scores, y, a = post_fit_inputs(scores, y, a, NAME)
         self.model_ = RelaxedThresholdOptimizer(
             predictor=score_column, constraint="equalized_odds", tolerance=self.tolerance,
             false_pos_cost=self.false_pos_cost, false_neg_cost=self.false_neg_cost,
@@ -68,10 +64,7 @@ class RelaxedEqualizedOdds:
         return self
 
     def predict(self, scores, a) -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise ValueError("this RelaxedEqualizedOdds is not fitted yet; call fit(scores, y, a) first")
-        scores = scores_vector(scores)
-        a = binary(a, "a", len(scores))
+        scores, a = post_predict_inputs(self, scores, a)
         model = copy.deepcopy(self.model_)  # fresh copies of the generators error-parity drew at fit
         state = np.random.get_state()
         np.random.seed(self.random_state)

@@ -23,11 +23,10 @@ from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     FAIRLEARN_HINT,
     FAIRLEARN_MODULES,
-    binary,
     check_choice,
     check_seed,
-    require_cells,
-    scores_vector,
+    post_fit_inputs,
+    post_predict_inputs,
 )
 
 NAME = "threshold-optimizer"
@@ -60,10 +59,7 @@ class ThresholdOptimizerMethod:
     def fit(self, scores, y, a) -> "ThresholdOptimizerMethod":
         from fairlearn.postprocessing import ThresholdOptimizer
 
-        scores = scores_vector(scores)
-        y = binary(y, "y", len(scores))
-        a = binary(a, "a", len(scores))
-        require_cells(y, a, NAME)
+        scores, y, a = post_fit_inputs(scores, y, a, NAME)
         self.model_ = ThresholdOptimizer(
             estimator=ScoreColumn(), constraints="equalized_odds", objective=self.objective,
             grid_size=self.grid_size, prefit=True, predict_method="predict",
@@ -72,10 +68,7 @@ class ThresholdOptimizerMethod:
         return self
 
     def predict(self, scores, a) -> np.ndarray:
-        if not hasattr(self, "model_"):
-            raise ValueError("this ThresholdOptimizer is not fitted yet; call fit(scores, y, a) first")
-        scores = scores_vector(scores)
-        a = binary(a, "a", len(scores))
+        scores, a = post_predict_inputs(self, scores, a)
         pred = self.model_.predict(scores[:, None], sensitive_features=a, random_state=self.random_state)
         return np.asarray(pred).astype(np.int64)
 
