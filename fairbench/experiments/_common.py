@@ -22,12 +22,12 @@ class RunConfig:
     seeds: int = 3
     learner: str = "hgb"
     output: Path | None = None
-    jobs: int = 1
+    jobs: int | None = None  # None: every core, as compare
     fresh: bool = False
     tune: bool = True
     cell_timeout: float | None = None
     dataset_options: dict = field(default_factory=dict)
-    progress: bool = False
+    quiet: bool = False
     registry: object | None = None  # tests pass a registry with extra plugins
 
     def out_dir(self, experiment: str) -> Path:
@@ -54,7 +54,7 @@ class RunConfig:
         result = compare(
             dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=output, jobs=self.jobs,
             fresh=self.fresh, tune=self.tune, cell_timeout=self.cell_timeout,
-            dataset_options=dict(self.dataset_options), progress=self.progress, write=False,
+            dataset_options=dict(self.dataset_options), quiet=self.quiet, write=False,
             registry=self.registry, **kwargs,
         )
         output = Path(output)
