@@ -175,3 +175,16 @@ def test_compare_runs_with_a_plugin_datasets_option(capsys, tmp_path):
 
     cells = pd.read_csv(tmp_path / "cells.csv")
     assert (cells["status"] == "ok").all()
+
+
+def test_an_experiments_reproduce_line_passes_a_datasets_own_label_option_back():
+    """compas has its own `label` option; the reproduce line must not turn it into csv's --label."""
+    from fairbench.cli import build_parser, dataset_options
+    from fairbench.experiments._common import RunConfig
+
+    line = RunConfig(dataset="compas", dataset_options={"label": "two_year_recid"}).command("flips", [])
+    assert "--dataset-option label=two_year_recid" in line and "--label" not in line.replace("--dataset-option label", "")
+    import shlex
+
+    args = build_parser().parse_args(shlex.split(line)[1:])
+    assert dataset_options(args)["label"] == "two_year_recid"

@@ -65,6 +65,8 @@ class RunConfig:
 
     def command(self, experiment: str, extra: list[tuple[str, object]]) -> str:
         """The exact ``fairbench experiment ...`` line that reproduces this run."""
+        from fairbench.dataset_options import CSV_FLAGS
+
         words = ["fairbench", "experiment", experiment, "--dataset", self.dataset, "--seeds", str(self.seeds),
                  "--learner", self.learner]
         if not self.tune:
@@ -72,7 +74,8 @@ class RunConfig:
         options = dict(self.dataset_options)
         if options.pop("drop_sensitive", False):
             words.append("--drop-sensitive")
-        for name in ("data_dir", "label", "sensitive", "protected_value", "favorable_value"):
+        flagged = ("data_dir", *CSV_FLAGS) if self.dataset.startswith("csv:") else ("data_dir",)
+        for name in flagged:  # another dataset's own `label` option stays a --dataset-option
             if name in options:
                 words += ["--" + name.replace("_", "-"), str(options.pop(name))]
         for key, value in sorted(options.items()):
