@@ -1,7 +1,6 @@
 """``fairbench experiment NAME ...`` and ``fairbench report ...``: argument parsing and printing."""
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
