@@ -259,7 +259,9 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     _check_missing_values(data, learner)
     warned = [w for w in [check_group_sizes(data, seed_list)] if w]
     for line in warned:
-        print(f"fairbench: warning: {line}", file=sys.stderr)
+        if line not in _PRINTED_WARNINGS:  # an experiment's many compare calls on one dataset: once
+            _PRINTED_WARNINGS.add(line)
+            print(f"fairbench: warning: {line}", file=sys.stderr)
     budget_values = check_budgets(budgets) if budgets is not None else default_budgets(data, alpha, majority_knowledge)
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
                         cell_timeout=cell_timeout, params=params or {})
@@ -282,6 +284,9 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     finally:
         store.close()
     return result
+
+
+_PRINTED_WARNINGS: set[str] = set()
 
 
 def _check_seeds(seeds) -> list[int]:

@@ -156,3 +156,13 @@ def test_nothing_reaches_an_internal_error_at_the_minimum(tmp_path, capsys):
     assert code in (0, 3), err
     assert "internal error" not in err and "Traceback" not in err
     assert (tmp_path / "out" / "cells.csv").exists()
+
+
+def test_the_warning_is_printed_once_per_process_but_kept_in_every_result(tmp_path, capsys):
+    """An experiment calls compare once per alpha or knowledge level: one warning line, not one per call."""
+    registry = registry_for(cells_data((30, 30, 12, 12), (40, 40, 30, 4)))
+    results = [compare("cells", interventions=["random"], budgets=[0, 2], registry=registry, output=tmp_path / str(i),
+                       alpha=alpha, **FAST) for i, alpha in enumerate((0.3, 0.6))]
+    lines = [l for l in capsys.readouterr().err.splitlines() if l.startswith("fairbench: warning")]
+    assert len(lines) == 1 and "a=1,y=1: 4" in lines[0]
+    assert all(len(r.warnings) == 1 for r in results)
