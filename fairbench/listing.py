@@ -2,8 +2,9 @@
 
 The tables fit the terminal: a long "how to get it" line would make a row hundreds of characters
 wide, so the table says ``no (see below)`` and the reasons follow it, one per item, wrapped to
-the terminal's width; descriptive columns wrap too.  Source, description and the loader's
-options are in ``fairbench list --dataset NAME``.
+the terminal's width; descriptive columns wrap at spaces too.  Names (of interventions, knobs,
+plugins) are never broken, so the interventions table stays about 118 columns wide.  Source,
+description and the loader's options are in ``fairbench list --dataset NAME``.
 """
 from __future__ import annotations
 
