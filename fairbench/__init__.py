@@ -10,13 +10,7 @@ __version__ = "0.1.0"
 
 from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention  # noqa: E402
 from fairbench.hookspecs import hookimpl  # noqa: E402
-
-
-def compare(*args, **kwargs):
-    """Run or resume a comparison; see :func:`fairbench.runner.compare`."""
-    from fairbench.runner import compare as _compare
-
-    return _compare(*args, **kwargs)
+from fairbench.runner import CompareResult, compare  # noqa: E402  (the real signature for help(); loads no heavy dependency)
 
 
 def load_dataset(name: str, **options) -> Dataset:
@@ -34,6 +28,6 @@ def get_registry():
 
 
 __all__ = [
-    "CollectiveView", "Dataset", "DatasetSpec", "Intervention", "compare", "get_registry",
+    "CollectiveView", "CompareResult", "Dataset", "DatasetSpec", "Intervention", "compare", "get_registry",
     "hookimpl", "load_dataset", "__version__",
 ]

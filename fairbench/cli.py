@@ -10,7 +10,8 @@ import argparse
 import os
 import sys
 
-from fairbench.argtypes import names, number_list
+from fairbench.argtypes import name_list, number_list
+from fairbench.dataset_options import CSV_FLAGS, parse_pair
 from fairbench.errors import FairbenchError, UserInputError
 
 EXIT_INTERNAL = 1
@@ -31,13 +32,29 @@ def validation_option(p: argparse.ArgumentParser, default) -> None:
                         f"group and label; 0 = the paper's train/test protocol (default {shown})")
 
 
+def registered_interventions() -> list[str]:
+    from fairbench.plugins import get_registry
+
+    return list(get_registry().interventions)
+
+
+intervention_names = name_list("intervention", registered_interventions)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error form: one ``fairbench: error:`` line, exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_INPUT, f"fairbench: error: {message} (see {self.prog} --help)\n")
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
     """Options shared by compare and the experiment commands."""
     p.add_argument("--dataset", default="adult", help="dataset name (see `fairbench list`) or csv:PATH")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (paper: 10); seeds are 0..N-1")
     p.add_argument("--learner", default="hgb", help="firm's learner: hgb (default, as the paper) or logreg")
     p.add_argument("--output", help="output directory (default results/<dataset>/)")
-    p.add_argument("--jobs", type=int, default=0, help="parallel worker processes (default: all cores)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel worker processes (default: all cores, as the API)")
     p.add_argument("--executor", default="local", choices=["local", "dask"], help="run cells locally or on a Dask cluster")
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://host:8786")
     p.add_argument("--fresh", action="store_true", help="recompute cells already in the store")
@@ -49,32 +66,52 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sensitive", help="csv:PATH only: sensitive attribute column")
     p.add_argument("--protected-value", help="csv:PATH only: value of --sensitive marking the protected group")
     p.add_argument("--favorable-value", help="csv:PATH only: value of --label that is favourable")
+    p.add_argument("--dataset-option", type=parse_pair, action="append", default=[], metavar="KEY=VALUE",
+                   help="an option of the dataset's loader, e.g. year=all for acs-employment (repeatable; "
+                        "`fairbench list --dataset NAME` shows them)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def dataset_options(args) -> dict:
+    """The loader's options: the dedicated flags, then every ``--dataset-option KEY=VALUE``.
+
+    A key given both ways, or twice, is refused rather than letting one silently win; the keys
+    themselves are checked against the loader by ``compare``.
+    """
     options = {"drop_sensitive": args.drop_sensitive}
-    for name in ("data_dir", "label", "sensitive", "protected_value", "favorable_value"):
+    flagged = {"drop_sensitive"} if args.drop_sensitive else set()
+    for name in ("data_dir", *CSV_FLAGS):
         value = getattr(args, name, None)
         if value is not None:
             options[name] = value
+            flagged.add(name)
     if not args.dataset.startswith("csv:"):
-        stray = [n for n in ("label", "sensitive", "protected_value", "favorable_value") if n in options]
+        stray = [n for n in CSV_FLAGS if n in options]
         if stray:
-            raise UserInputError(f"--{stray[0].replace('_', '-')} applies only to --dataset csv:PATH")
+            raise UserInputError(f"--{stray[0].replace('_', '-')} applies only to --dataset csv:PATH; for another "
+                                 f"dataset's own {stray[0]!r} option use --dataset-option {stray[0]}=VALUE")
+    given = set()
+    for key, value in getattr(args, "dataset_option", None) or []:
+        if key in flagged or key in given:
+            how = f"--{key.replace('_', '-')} and --dataset-option" if key in flagged else "--dataset-option twice"
+            raise UserInputError(f"dataset option {key!r} is given by {how}; give it once")
+        if key == "path" and args.dataset.startswith("csv:"):
+            raise UserInputError("the CSV file is given as --dataset csv:PATH, not --dataset-option path=")
+        options[key] = value
+        given.add(key)
     return options
 
 
 def build_parser() -> argparse.ArgumentParser:
     from fairbench import __version__
 
-    parser = argparse.ArgumentParser(prog="fairbench", description="Minority collective action vs firm-side fairness methods.")
+    parser = Parser(prog="fairbench", description="Minority collective action vs firm-side fairness methods.")
     parser.add_argument("--version", action="version", version=f"fairbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("compare", help="evaluate interventions on a dataset and write fronts, plots and tables")
     add_run_options(p)
-    p.add_argument("--interventions", type=names, help="comma-separated names (default: all available)")
+    p.add_argument("--interventions", type=intervention_names, help="comma-separated names (default: all available)")
     p.add_argument("--alpha", type=float, default=0.3, help="fraction of the minority in the collective, in (0, 1]")
     p.add_argument("--budgets", type=_int_list, help="numbers of flips M, e.g. 0,50,100 (default: fractions of the candidate pool)")
     p.add_argument("--majority-knowledge", type=int, help="the collective knows only N random majority rows")
@@ -85,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list interventions and datasets")
     p.add_argument("--plugins", action="store_true", help="list installed plugins instead")
+    p.add_argument("--dataset", metavar="NAME", help="one dataset in detail: source, description and loader options")
     p.set_defaults(handler=_list)
 
     p = sub.add_parser("plugins", help="installed plugins, their versions and what they provide")
@@ -97,10 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _jobs(value: int) -> int:
-    if value < 0:
+def _jobs(value: int | None) -> int:
+    from fairbench.runner import resolve_jobs
+
+    if value is not None and value < 0:
         raise UserInputError(f"--jobs must be >= 1 (or 0 for all cores), got {value}")
-    return value or (os.cpu_count() or 1)
+    return resolve_jobs(value)
 
 
 def _compare(args) -> int:
@@ -113,17 +153,22 @@ def _compare(args) -> int:
         budgets=args.budgets, majority_knowledge=args.majority_knowledge, learner=args.learner,
         output=args.output, jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune,
         executor=args.executor, scheduler=args.scheduler,
-        cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), progress=not args.quiet,
+        cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), quiet=args.quiet,
         validation_fraction=args.validation_fraction,
     )
     return summarize(result)
 
 
 def summarize(result) -> int:
+    """The per-knob table, then where everything went and how to go on; the exit code says whether anything failed."""
     print(result.table())
     print_ranked_summary(result)
     print(f"\n{result.computed} cells computed, {result.reused} reused from {result.output}/cells.sqlite")
-    return report_files_and_failures(result)
+    from fairbench.next_steps import outputs_lines
+
+    for line in outputs_lines(result):
+        print(line)
+    return report_problems(result)
 
 
 def print_ranked_summary(result) -> None:
@@ -139,6 +184,11 @@ def report_files_and_failures(result) -> int:
     """Print written files, problems and failures; the exit code says whether anything failed."""
     for path in result.files:
         print(f"wrote {path}")
+    return report_problems(result)
+
+
+def report_problems(result) -> int:
+    """Problems and failures to stderr; exit code 3 when anything failed."""
     for line in result.problems:
         print(f"problem: {line}", file=sys.stderr)
     for line in result.failures:
@@ -149,25 +199,16 @@ def report_files_and_failures(result) -> int:
 def _list(args) -> int:
     if args.plugins:
         return _plugins(args)
-    from tabulate import tabulate
-
+    from fairbench import listing
     from fairbench.plugins import get_registry
 
     registry = get_registry()
-    rows = []
-    for iv in registry.interventions.values():
-        reason = registry.unavailable_reason(iv)
-        rows.append([iv.name, iv.side, iv.stage, iv.knob, "yes" if iv.in_default_run else "no (variant: name it)",
-                     iv.plugin, "yes" if not reason else f"no: {reason}"])
-    print("Interventions")
-    print(tabulate(rows, headers=["name", "side", "stage", "knob", "default run", "plugin", "available"]))
-    rows = []
-    for ds in registry.datasets.values():
-        reason = ds.availability()
-        rows.append([ds.name, ds.rows if ds.rows is not None else "?", ds.sensitive, ds.protected, ds.favourable,
-                     ds.source, ds.plugin, "yes" if not reason else f"no: {reason}"])
-    print("\nDatasets")
-    print(tabulate(rows, headers=["name", "rows", "sensitive", "protected (a=1)", "favourable (y=1)", "source", "plugin", "available"]))
+    width = listing.terminal_width()
+    if args.dataset:
+        lines = listing.dataset_detail(registry, args.dataset, width)
+    else:
+        lines = [*listing.intervention_lines(registry, width), "", *listing.dataset_lines(registry, width)]
+    print("\n".join(lines))
     _print_problems(registry)
     return 0
 
@@ -182,6 +223,11 @@ def _plugins(args) -> int:
             for p in registry.plugins.values()]
     print(tabulate(rows, headers=["plugin", "package", "version", "interventions", "datasets"]))
     _print_problems(registry)
+    from fairbench.name_clash import clash_line
+
+    clash = clash_line()
+    if clash:
+        print(f"problem: {clash}", file=sys.stderr)
     return 0
 
 

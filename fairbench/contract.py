@@ -79,8 +79,10 @@ class Dataset:
 class DatasetSpec:
     """What ``fairbench list`` shows about a dataset, and how to load it.
 
-    ``loader(**options)`` returns a :class:`Dataset`; options are the ones the CLI passes
-    (e.g. ``drop_sensitive``, ``path``, ``data_dir``).  ``availability()`` returns ``None`` when the
+    ``loader(**options)`` returns a :class:`Dataset`; its named keyword parameters are the
+    dataset's options (``--dataset-option KEY=VALUE``, shown by ``fairbench list --dataset NAME``
+    and checked by :mod:`fairbench.dataset_options`); the CLI also passes ``drop_sensitive`` and,
+    when given, ``data_dir``.  ``availability()`` returns ``None`` when the
     data is present here, otherwise one line telling the user how to make it available.
     """
 

@@ -95,7 +95,10 @@ class Prepared:
         index = np.arange(n)
         strata = self.a * 2 + self.y
         _, counts = np.unique(strata, return_counts=True)
-        stratify = strata if counts.min() >= 2 else None
+        n_test = int(np.ceil(n * TEST_FRACTION))
+        # stratify where scikit-learn can: every stratum twice, and room for each in both parts
+        # (tiny data then fails the group-size check with counts, not inside the split)
+        stratify = strata if counts.min() >= 2 and min(n_test, n - n_test) >= len(counts) else None
         train, test = train_test_split(index, test_size=TEST_FRACTION, random_state=seed, stratify=stratify)
         return Split(seed, np.sort(train), np.sort(test))
 

@@ -18,7 +18,9 @@ import pandas as pd
 
 from fairbench.collective import check_alpha, check_budgets, form_collective
 from fairbench.contract import Intervention
+from fairbench.dataset_options import resolve as resolve_options
 from fairbench.errors import UserInputError
+from fairbench.group_sizes import check_group_sizes
 from fairbench.interventions.baseline import BASELINE
 from fairbench.learners import learner_params, make_learner
 from fairbench.pareto import fronts
@@ -59,6 +61,7 @@ class CompareResult:
     computed: int = 0
     reused: int = 0
     problems: list[str] = field(default_factory=list)   # warnings: broken plugins, skipped methods
+    warnings: list[str] = field(default_factory=list)   # printed before the run: e.g. few test rows per group
     unavailable: list[str] = field(default_factory=list)  # requested by name but not installable here
     files: list[Path] = field(default_factory=list)
 
@@ -89,9 +92,24 @@ def load(dataset: str, registry: Registry | None = None, **options) -> "object":
     """
     registry = registry or get_registry()
     spec = registry.dataset(dataset)
+    options = resolve_options(spec, options)  # a misspelled option fails here, listing the loader's
     if dataset.startswith("csv:"):
         options["path"] = dataset[4:]
     return spec.loader(**options)
+
+
+def default_jobs() -> int:
+    """Worker processes when none are asked for: every core (CLI and API alike)."""
+    return os.cpu_count() or 1
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """``None`` or 0: every core; otherwise the number given (>= 1)."""
+    if jobs is None or (not isinstance(jobs, bool) and isinstance(jobs, (int, np.integer)) and jobs == 0):
+        return default_jobs()
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 0:
+        raise UserInputError(f"jobs must be a whole number >= 1 (or 0 for all cores), got {jobs!r}")
+    return int(jobs)
 
 
 def _default_output(dataset: str) -> Path:
@@ -104,6 +122,10 @@ def select_interventions(registry: Registry, names: Iterable[str] | None) -> tup
     if names is None:
         chosen = [iv for iv in registry.interventions.values() if iv.in_default_run]
     else:
+        names = list(names)
+        if not names:  # an empty list is a mistake (an unset variable), not "only the baseline"
+            raise UserInputError("interventions is an empty list; pass None for every available one, or names from: "
+                                 + ", ".join(sorted(registry.interventions)))
         chosen = [registry.intervention(n) for n in dict.fromkeys(names)]
     if BASELINE not in [iv.name for iv in chosen]:
         chosen.insert(0, registry.intervention(BASELINE))
@@ -216,20 +238,26 @@ def _execute_dask(data: Prepared, tasks: list[Task], settings: Settings, baselin
 
 def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, seeds: int | Iterable[int] = DEFAULT_SEEDS,
             alpha: float = 0.3, budgets: Iterable[int] | None = None, majority_knowledge: int | None = None,
-            learner: str = "hgb", output: str | os.PathLike | None = None, jobs: int = 1, fresh: bool = False,
-            executor: str = "local", scheduler: str | None = None,
+            learner: str = "hgb", output: str | os.PathLike | None = None, jobs: int | None = None,
+            fresh: bool = False, executor: str = "local", scheduler: str | None = None,
             tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
-            params: dict | None = None, progress: bool = False, write: bool = True,
+            params: dict | None = None, quiet: bool = False, write: bool = True,
             registry: Registry | None = None,
             validation_fraction: float = DEFAULT_VALIDATION_FRACTION) -> CompareResult:
-    """Run (or resume) a comparison and return its cells and fronts.
+    """Run (or resume) a comparison and return its cells and fronts, as ``fairbench compare`` does.
 
-    ``seeds`` is a count (seeds 0..N-1) or explicit seed values.  Cells already in the output
-    directory's store are reused unless ``fresh``.  ``validation_fraction`` of each seed's
-    training rows is held out to choose operating points on; 0 is the paper's protocol
-    (docs/protocol.md).
+    The parameters mirror the command's options and defaults: ``interventions`` None runs every
+    available one (an empty list is an error); ``seeds`` is a count (seeds 0..N-1) or explicit
+    seed values; ``budgets`` None uses fractions of the candidate pool; ``output`` None writes to
+    ``results/<dataset>/``; ``jobs`` None (or 0) uses every core, results do not depend on it;
+    ``dataset_options`` are the loader's options (``--dataset-option``; ``fairbench list --dataset
+    NAME`` shows them); ``quiet`` hides the progress bar (warnings still go to stderr);
+    ``write=False`` keeps tables and figures in memory only; ``validation_fraction`` of each
+    seed's training rows is held out to choose operating points on, 0 is the paper's protocol
+    (docs/protocol.md).  Cells already in the output directory's store are reused unless ``fresh``.
     """
     registry = registry or get_registry()
+    jobs = resolve_jobs(jobs)
     check_alpha(alpha)
     validation_fraction = check_validation_fraction(validation_fraction)
     seed_list = _check_seeds(seeds)
@@ -243,10 +271,15 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     chosen, skipped = select_interventions(registry, interventions)
     problems = list(registry.problems) + ([] if interventions is not None else skipped)
     unavailable = skipped if interventions is not None else []
-    options = dict(dataset_options or {})
+    options = resolve_options(registry.dataset(dataset), dict(dataset_options or {}))
     data = prepare(load(dataset, registry, **options))
     data.name = dataset
     _check_missing_values(data, learner)
+    warned = [w for w in [check_group_sizes(data, seed_list)] if w]
+    for line in warned:
+        if line not in _PRINTED_WARNINGS:  # an experiment's many compare calls on one dataset: once
+            _PRINTED_WARNINGS.add(line)
+            print(f"fairbench: warning: {line}", file=sys.stderr)
     budget_values = (check_budgets(budgets) if budgets is not None
                      else default_budgets(data, alpha, majority_knowledge, validation_fraction))
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
@@ -260,11 +293,11 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         if fresh:
             store.delete(all_keys)
         done = store.existing(all_keys)
-        computed = _run(store, data, tasks, settings, Executor(executor, jobs, scheduler), done, progress)
+        computed = _run(store, data, tasks, settings, Executor(executor, jobs, scheduler), done, not quiet)
         rows = store.rows(all_keys)
         cells = _cells_frame(rows, dataset)
-        result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed, problems,
-                               unavailable)
+        result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed,
+                               problems=problems, unavailable=unavailable, warnings=warned)
         if write:  # still holding the lock: two runs never interleave their exported files
             result.files = _write_outputs(result, store)
     finally:
@@ -279,6 +312,9 @@ def check_validation_fraction(value) -> float:
         raise UserInputError(f"--validation-fraction must be a number in [0, 0.5] (0 = the paper's train/test "
                              f"protocol, default {DEFAULT_VALIDATION_FRACTION:g}), got {value!r}")
     return float(value)
+
+
+_PRINTED_WARNINGS: set[str] = set()
 
 
 def _check_seeds(seeds) -> list[int]:

@@ -16,6 +16,14 @@ from fairbench.contract import Dataset
 from fairbench.plugins import build_registry
 
 
+@pytest.fixture(autouse=True)
+def one_worker_unless_asked(monkeypatch):
+    """``compare``'s default is every core; in-process tests run one worker unless they pass ``jobs``,
+    so that what a test monkeypatches stays in its process and shared cores are not oversubscribed.
+    (tests/test_api_parity.py checks the real default.)"""
+    monkeypatch.setattr("fairbench.runner.default_jobs", lambda: 1)
+
+
 def biased_data(n: int = 1500, minority: float = 0.2, seed: int = 0, name: str = "toy") -> Dataset:
     """Two features; the minority's features are shifted so a learner under-predicts its y=1."""
     rng = np.random.default_rng(seed)

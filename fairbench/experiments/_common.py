@@ -27,12 +27,12 @@ class RunConfig:
     seeds: int = 3
     learner: str = "hgb"
     output: Path | None = None
-    jobs: int = 1
+    jobs: int | None = None  # None: every core, as compare
     fresh: bool = False
     tune: bool = True
     cell_timeout: float | None = None
     dataset_options: dict = field(default_factory=dict)
-    progress: bool = False
+    quiet: bool = False
     registry: object | None = None  # tests pass a registry with extra plugins
     validation_fraction: float | None = None  # None: the experiment's default (VALIDATION_DEFAULTS)
 
@@ -66,7 +66,7 @@ class RunConfig:
         result = compare(
             dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=output, jobs=self.jobs,
             fresh=self.fresh, tune=self.tune, cell_timeout=self.cell_timeout,
-            dataset_options=dict(self.dataset_options), progress=self.progress, write=False,
+            dataset_options=dict(self.dataset_options), quiet=self.quiet, write=False,
             registry=self.registry, validation_fraction=self.validation(experiment), **kwargs,
         )
         output = Path(output)
@@ -77,6 +77,8 @@ class RunConfig:
 
     def command(self, experiment: str, extra: list[tuple[str, object]]) -> str:
         """The exact ``fairbench experiment ...`` line that reproduces this run."""
+        from fairbench.dataset_options import CSV_FLAGS
+
         words = ["fairbench", "experiment", experiment, "--dataset", self.dataset, "--seeds", str(self.seeds),
                  "--learner", self.learner]
         if not self.tune:
@@ -84,7 +86,8 @@ class RunConfig:
         options = dict(self.dataset_options)
         if options.pop("drop_sensitive", False):
             words.append("--drop-sensitive")
-        for name in ("data_dir", "label", "sensitive", "protected_value", "favorable_value"):
+        flagged = ("data_dir", *CSV_FLAGS) if self.dataset.startswith("csv:") else ("data_dir",)
+        for name in flagged:  # another dataset's own `label` option stays a --dataset-option
             if name in options:
                 words += ["--" + name.replace("_", "-"), str(options.pop(name))]
         for key, value in sorted(options.items()):

@@ -1,35 +1,21 @@
 """``fairbench experiment NAME ...`` and ``fairbench report ...``: argument parsing and printing."""
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-from fairbench.argtypes import names, number_list
+from fairbench.argtypes import number_list
 from fairbench.errors import UserInputError
 
 
 _floats = number_list(float, "expected numbers separated by commas")
 
 
-def _knowledge(text: str) -> list[int | None]:
-    out = []
-    for t in names(text):
-        if t in ("all", "full"):
-            out.append(None)
-            continue
-        try:
-            out.append(int(t))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"--knowledge takes whole numbers of majority rows or 'all', got {t!r}") from None
-    return out
+def _rows_or_all(text: str) -> int | None:
+    return None if text in ("all", "full") else int(text)
 
 
-def _option(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"--dataset-option takes KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    return key.strip(), value.strip()
+_knowledge = number_list(_rows_or_all, "--knowledge takes whole numbers of majority rows or 'all'")
 
 
 EXPERIMENT_HELP = {
@@ -45,7 +31,7 @@ EXPERIMENT_HELP = {
 
 def add_experiment_parser(sub) -> None:
     """Register ``experiment`` with one sub-command per named experiment."""
-    from fairbench.cli import add_run_options
+    from fairbench.cli import add_run_options, intervention_names
     from fairbench.experiments import DEFAULT_DATASET
 
     p = sub.add_parser("experiment", help="run a named experiment of the paper and write CSV, PNG and tables")
@@ -53,8 +39,6 @@ def add_experiment_parser(sub) -> None:
     for name, text in EXPERIMENT_HELP.items():
         q = experiments.add_parser(name, help=text, description=text)
         add_run_options(q)
-        q.add_argument("--dataset-option", type=_option, action="append", default=[], metavar="KEY=VALUE",
-                       help="a loader option, e.g. n=20000 for synthetic-4gmm (repeatable)")
         if name not in ("toy", "diagnostics"):
             q.add_argument("--budget-fractions", type=_floats, help="budgets as fractions of the candidate pool")
         if name in ("flips", "knowledge", "firm", "representations"):
@@ -62,7 +46,7 @@ def add_experiment_parser(sub) -> None:
         if name in ("alpha", "diagnostics"):
             q.add_argument("--alphas", type=_floats, help="collective sizes, e.g. 0.05,0.1,0.3,1")
         if name in ("alpha", "flips", "knowledge", "firm", "representations", "diagnostics"):
-            q.add_argument("--interventions", type=names, help="comma-separated intervention names")
+            q.add_argument("--interventions", type=intervention_names, help="comma-separated intervention names")
         if name in ("alpha", "flips", "knowledge", "firm", "representations"):
             from fairbench.cli import validation_option
 
@@ -90,10 +74,9 @@ def _config(args):
     options = dataset_options(args)
     if not options.get("drop_sensitive"):
         options.pop("drop_sensitive", None)
-    options.update(dict(args.dataset_option))
     return RunConfig(dataset=args.dataset, seeds=args.seeds, learner=args.learner, output=args.output,
                      jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune, cell_timeout=args.cell_timeout,
-                     dataset_options=options, progress=not args.quiet,
+                     dataset_options=options, quiet=args.quiet,
                      validation_fraction=getattr(args, "validation_fraction", None))
 
 
