@@ -35,7 +35,7 @@ def registry_for(data: Dataset):
     class Plugin:
         @hookimpl
         def fairbench_register_datasets(self, register):
-            register(DatasetSpec(name="cells", loader=lambda **o: data, description="", sensitive="a", protected="a=1",
+            register(DatasetSpec(name="cells", loader=lambda **o: data, description="tiny cells", sensitive="a", protected="a=1",
                                  favourable="y=1", source="tests"))
 
     return build_registry(extra=(Plugin(),), entry_points=False)
