@@ -32,9 +32,7 @@ def test_fixed_comparison_gives_the_golden_cells_byte_for_byte(tmp_path):
 
 def _new_metric_columns(columns: list[str]) -> list[str]:
     """The columns among ``columns`` that belong to a registered metric (``name`` or ``val_name``)."""
-    try:
-        from fairbench.metrics import metric_columns
-    except ImportError:  # before the metric registry: no new metric columns
-        return []
+    from fairbench.metrics import metric_columns
+
     known = set(metric_columns(validation=True))
     return [c for c in columns if c in known]

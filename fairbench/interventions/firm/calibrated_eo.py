@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from fairbench.contract import Intervention
+from fairbench.errors import UserInputError
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     HOLISTICAI_HINT,
@@ -98,7 +99,7 @@ class CalibratedEO:
 
     def predict(self, scores, a) -> np.ndarray:
         if not hasattr(self, "model_"):
-            raise ValueError("this CalibratedEO is not fitted yet; call fit(scores, y, a) first")
+            raise UserInputError("this CalibratedEO is not fitted yet; call fit(scores, y, a) first")
         scores = scores_vector(scores)
         a = binary(a, "a", len(scores))
         original = (scores >= THRESHOLD).astype(np.int64)

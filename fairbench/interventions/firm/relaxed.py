@@ -20,6 +20,7 @@ import copy
 import numpy as np
 
 from fairbench.contract import Intervention
+from fairbench.errors import UserInputError
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     binary,
@@ -69,7 +70,7 @@ class RelaxedEqualizedOdds:
 
     def predict(self, scores, a) -> np.ndarray:
         if not hasattr(self, "model_"):
-            raise ValueError("this RelaxedEqualizedOdds is not fitted yet; call fit(scores, y, a) first")
+            raise UserInputError("this RelaxedEqualizedOdds is not fitted yet; call fit(scores, y, a) first")
         scores = scores_vector(scores)
         a = binary(a, "a", len(scores))
         model = copy.deepcopy(self.model_)  # fresh copies of the generators error-parity drew at fit

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from fairbench.contract import Intervention
+from fairbench.errors import UserInputError
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     FAIRLEARN_HINT,
@@ -73,7 +74,7 @@ class ThresholdOptimizerMethod:
 
     def predict(self, scores, a) -> np.ndarray:
         if not hasattr(self, "model_"):
-            raise ValueError("this ThresholdOptimizer is not fitted yet; call fit(scores, y, a) first")
+            raise UserInputError("this ThresholdOptimizer is not fitted yet; call fit(scores, y, a) first")
         scores = scores_vector(scores)
         a = binary(a, "a", len(scores))
         pred = self.model_.predict(scores[:, None], sensitive_features=a, random_state=self.random_state)
