@@ -49,12 +49,15 @@ class Metric:
         """What is wrong with this declaration (empty when it is valid)."""
         out = []
         if not isinstance(self.name, str) or not self.name.isidentifier() or self.name.startswith("val_"):
-            out.append(f"name must be a lower-case identifier not starting with 'val_' (a cells.csv column), "
+            out.append(f"name must be a Python identifier not starting with 'val_' (it is a cells.csv column), "
                        f"got {self.name!r}")
         if not isinstance(self.label, str) or not self.label.strip():
             out.append(f"label must be a non-empty string (the axis label), got {self.label!r}")
         if self.kind not in KINDS:
             out.append(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        elif self.kind == "error" and self.name != "error":
+            out.append("kind 'error' belongs to the built-in error metric (the x axis of every front); "
+                       "use 'fairness', 'rate' or 'reported'")
         elif (self.compute is None) != (self.kind == "reported"):
             out.append("compute must be a callable taking GroupRates" if self.kind != "reported"
                        else "a 'reported' metric comes from the intervention and has compute=None")

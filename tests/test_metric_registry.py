@@ -146,6 +146,7 @@ DECLARATIONS = {
     "reported with compute": (dataclasses.replace(GOOD, kind="reported"), False),
     "compute not callable": (dataclasses.replace(GOOD, compute=0.5), False),
     "lower_is_better not bool": (dataclasses.replace(GOOD, lower_is_better="yes"), False),
+    "a second error metric": (dataclasses.replace(GOOD, kind="error"), False),
 }
 
 

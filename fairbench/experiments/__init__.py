@@ -11,7 +11,6 @@ results/<dataset>/<name>/.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable
 
@@ -20,11 +19,14 @@ from fairbench.experiments._common import ExperimentResult, RunConfig
 
 
 def _lazy(path: str) -> Callable[..., ExperimentResult]:
-    """``module:function``, imported at the first call (the experiments import matplotlib and the methods)."""
+    """``module:function`` of this package, imported at the first call (the experiments import
+    matplotlib and the methods)."""
     module, function = path.split(":")
 
     def run(cfg: RunConfig, **options) -> ExperimentResult:
-        return getattr(importlib.import_module(f"fairbench.experiments.{module}"), function)(cfg, **options)
+        from fairbench.experiments import diagnostics, sweeps, toy
+
+        return getattr({"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics}[module], function)(cfg, **options)
 
     run.__name__ = run.__qualname__ = function
     return run
