@@ -1,7 +1,8 @@
 """fairbench: how far can a minority collective push a firm's model toward fairness by
 relabeling its own data, and how does that compare with what the firm could do itself?
 
-Public API: :func:`compare`, :func:`load_dataset`, :func:`get_registry` and the plugin types.
+Public API: :func:`compare`, :func:`load_dataset`, :func:`get_registry` and the plugin types
+(``Intervention``, ``DatasetSpec``, ``Metric``).
 Heavy dependencies load lazily, only when an intervention that needs them runs.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention  # noqa: E402
 from fairbench.hookspecs import hookimpl  # noqa: E402
 from fairbench.runner import CompareResult, compare  # noqa: E402  (the real signature for help(); loads no heavy dependency)
+from fairbench.metrics import Metric  # noqa: E402
 
 
 def load_dataset(name: str, **options) -> Dataset:
@@ -28,6 +30,6 @@ def get_registry():
 
 
 __all__ = [
-    "CollectiveView", "CompareResult", "Dataset", "DatasetSpec", "Intervention", "compare", "get_registry",
+    "CollectiveView", "CompareResult", "Dataset", "DatasetSpec", "Intervention", "Metric", "compare", "get_registry",
     "hookimpl", "load_dataset", "__version__",
 ]

@@ -10,35 +10,17 @@ import argparse
 import os
 import sys
 
-from fairbench.argtypes import name_list, number_list
-from fairbench.dataset_options import CSV_FLAGS, parse_pair
-from fairbench.errors import FairbenchError, UserInputError
+from fairbench.argtypes import names, number_list
+from fairbench.cli_common import (  # noqa: F401  (shared with fairbench.experiments.cli, kept importable here)
+    EXIT_FAILED_CELLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, add_run_options, check_jobs, dataset_options,
+    intervention_names, report_files_and_failures, report_problems, validation_option,
+)
+from fairbench.errors import FairbenchError
 
-EXIT_INTERNAL = 1
-EXIT_INPUT = 2
-EXIT_FAILED_CELLS = 3
-EXIT_INTERRUPTED = 130
 DEBUG_ENV = "FAIRBENCH_DEBUG"
 
 
 _int_list = number_list(int, "budgets must be whole numbers separated by commas")
-
-
-def validation_option(p: argparse.ArgumentParser, default) -> None:
-    """--validation-fraction: the share of train that chooses operating points (docs/protocol.md)."""
-    shown = "the experiment's default: 0.2 for firm and flips, 0 (paper protocol) otherwise" if default is None else f"{default:g}"
-    p.add_argument("--validation-fraction", type=float, default=default,
-                   help=f"share of each seed's training rows held out to choose operating points on, stratified by "
-                        f"group and label; 0 = the paper's train/test protocol (default {shown})")
-
-
-def registered_interventions() -> list[str]:
-    from fairbench.plugins import get_registry
-
-    return list(get_registry().interventions)
-
-
-intervention_names = name_list("intervention", registered_interventions)
 
 
 class Parser(argparse.ArgumentParser):
@@ -46,60 +28,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(EXIT_INPUT, f"fairbench: error: {message} (see {self.prog} --help)\n")
-
-
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by compare and the experiment commands."""
-    p.add_argument("--dataset", default="adult", help="dataset name (see `fairbench list`) or csv:PATH")
-    p.add_argument("--seeds", type=int, default=3, help="number of seeds (paper: 10); seeds are 0..N-1")
-    p.add_argument("--learner", default="hgb", help="firm's learner: hgb (default, as the paper) or logreg")
-    p.add_argument("--output", help="output directory (default results/<dataset>/)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel worker processes (default: all cores, as the API)")
-    p.add_argument("--executor", default="local", choices=["local", "dask"], help="run cells locally or on a Dask cluster")
-    p.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://host:8786")
-    p.add_argument("--fresh", action="store_true", help="recompute cells already in the store")
-    p.add_argument("--no-tune", dest="tune", action="store_false", help="use k=10 instead of tuning k on validation")
-    p.add_argument("--cell-timeout", type=float, help="seconds before a cell is stopped and recorded as timeout")
-    p.add_argument("--drop-sensitive", action="store_true", help="remove the sensitive attribute from the firm's features")
-    p.add_argument("--data-dir", help="directory holding user-supplied data files (or set FAIRBENCH_DATA_DIR)")
-    p.add_argument("--label", help="csv:PATH only: label column")
-    p.add_argument("--sensitive", help="csv:PATH only: sensitive attribute column")
-    p.add_argument("--protected-value", help="csv:PATH only: value of --sensitive marking the protected group")
-    p.add_argument("--favorable-value", help="csv:PATH only: value of --label that is favourable")
-    p.add_argument("--dataset-option", type=parse_pair, action="append", default=[], metavar="KEY=VALUE",
-                   help="an option of the dataset's loader, e.g. year=all for acs-employment (repeatable; "
-                        "`fairbench list --dataset NAME` shows them)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def dataset_options(args) -> dict:
-    """The loader's options: the dedicated flags, then every ``--dataset-option KEY=VALUE``.
-
-    A key given both ways, or twice, is refused rather than letting one silently win; the keys
-    themselves are checked against the loader by ``compare``.
-    """
-    options = {"drop_sensitive": args.drop_sensitive}
-    flagged = {"drop_sensitive"} if args.drop_sensitive else set()
-    for name in ("data_dir", *CSV_FLAGS):
-        value = getattr(args, name, None)
-        if value is not None:
-            options[name] = value
-            flagged.add(name)
-    if not args.dataset.startswith("csv:"):
-        stray = [n for n in CSV_FLAGS if n in options]
-        if stray:
-            raise UserInputError(f"--{stray[0].replace('_', '-')} applies only to --dataset csv:PATH; for another "
-                                 f"dataset's own {stray[0]!r} option use --dataset-option {stray[0]}=VALUE")
-    given = set()
-    for key, value in getattr(args, "dataset_option", None) or []:
-        if key in flagged or key in given:
-            how = f"--{key.replace('_', '-')} and --dataset-option" if key in flagged else "--dataset-option twice"
-            raise UserInputError(f"dataset option {key!r} is given by {how}; give it once")
-        if key == "path" and args.dataset.startswith("csv:"):
-            raise UserInputError("the CSV file is given as --dataset csv:PATH, not --dataset-option path=")
-        options[key] = value
-        given.add(key)
-    return options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     from fairbench.runner import DEFAULT_VALIDATION_FRACTION
 
     validation_option(p, DEFAULT_VALIDATION_FRACTION)
+    p.add_argument("--fairness-metric", type=names, default=["eqod", "sp"], metavar="NAMES",
+                   help="registered fairness metrics for the table (front flag of the first) and the figures, "
+                        "comma-separated, e.g. eopp (default eqod,sp; fronts.csv always holds every metric)")
     p.set_defaults(handler=_compare)
 
     p = sub.add_parser("list", help="list interventions and datasets")
@@ -135,14 +66,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _jobs(value: int | None) -> int:
-    from fairbench.runner import resolve_jobs
-
-    if value is not None and value < 0:
-        raise UserInputError(f"--jobs must be >= 1 (or 0 for all cores), got {value}")
-    return resolve_jobs(value)
-
-
 def _compare(args) -> int:
     from fairbench.plugins import get_registry
     from fairbench.runner import compare
@@ -151,10 +74,10 @@ def _compare(args) -> int:
     result = compare(
         dataset=args.dataset, interventions=args.interventions, seeds=args.seeds, alpha=args.alpha,
         budgets=args.budgets, majority_knowledge=args.majority_knowledge, learner=args.learner,
-        output=args.output, jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune,
+        output=args.output, jobs=check_jobs(args.jobs), fresh=args.fresh, tune=args.tune,
         executor=args.executor, scheduler=args.scheduler,
         cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), quiet=args.quiet,
-        validation_fraction=args.validation_fraction,
+        validation_fraction=args.validation_fraction, fairness_metrics=args.fairness_metric,
     )
     return summarize(result)
 
@@ -172,28 +95,12 @@ def summarize(result) -> int:
 
 
 def print_ranked_summary(result) -> None:
-    """A few lines after the per-knob table: interventions ranked by hypervolume (report.ranked_summary)."""
-    from fairbench.report import ranked_summary
+    """A few lines after the per-knob table: interventions ranked by hypervolume (export.ranked_summary)."""
+    from fairbench.export import ranked_summary
 
     text = ranked_summary(result.cells, result.files)
     if text:
         print("\n" + text)
-
-
-def report_files_and_failures(result) -> int:
-    """Print written files, problems and failures; the exit code says whether anything failed."""
-    for path in result.files:
-        print(f"wrote {path}")
-    return report_problems(result)
-
-
-def report_problems(result) -> int:
-    """Problems and failures to stderr; exit code 3 when anything failed."""
-    for line in result.problems:
-        print(f"problem: {line}", file=sys.stderr)
-    for line in result.failures:
-        print(f"failed: {line}", file=sys.stderr)
-    return 0 if result.ok else EXIT_FAILED_CELLS
 
 
 def _list(args) -> int:

@@ -6,11 +6,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-METRIC_LABEL = {"eqod": "EqOd (mean of TPR and FPR gaps)", "sp": "SP (gap in positive rates)"}
+from fairbench.metrics import label
+
 MARKERS = "osD^v<>pP*Xh"
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -24,7 +25,7 @@ def _pyplot():
 COLORS = tuple(f"C{i}" for i in range(10)) + ("#000075", "#800000", "#469990", "#f032e6", "#9a6324", "#000000")
 
 
-def _style(i: int) -> dict:
+def series_style(i: int) -> dict:
     return {"marker": MARKERS[i % len(MARKERS)], "color": COLORS[i % len(COLORS)]}
 
 
@@ -36,7 +37,7 @@ def _draw_fronts(ax, front: pd.DataFrame, metric: str, labels: bool) -> None:
     +- one seed std of the unfairness along the front."""
     for i, (name, part) in enumerate(front.groupby("intervention", sort=False)):
         part = part.sort_values("error_mean")
-        style = _style(i)
+        style = series_style(i)
         base = (part["side"] == "baseline").all()
         if base:
             style = {"marker": "*", "color": "black"}
@@ -55,11 +56,11 @@ def _draw_fronts(ax, front: pd.DataFrame, metric: str, labels: bool) -> None:
                             linewidth=0)
 
 
-def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "") -> Path:
+def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "", metrics=None) -> Path:
     """Error vs unfairness: every method's front of seed means as a line, dominated points faded,
     the seed spread as a band, and a zoom panel on the baseline's error +- ZOOM_BUDGET so that
     far-out points do not squash the region that matters."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax, zoom) = plt.subplots(1, 2, figsize=(13, 5.2))
     _draw_fronts(ax, front, metric, labels=True)
     _draw_fronts(zoom, front, metric, labels=False)
@@ -77,9 +78,9 @@ def fronts_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: 
         for a in (ax, zoom):
             a.axvline(e0 + ZOOM_BUDGET, color="grey", linestyle=":", linewidth=1)
         zoom.set_title(f"zoom: baseline error ± {ZOOM_BUDGET:g} (dotted: the hypervolume's error budget)", fontsize=9)
-    zoom.set_xlabel("error (test)")
+    zoom.set_xlabel(label("error", metrics))
     zoom.grid(alpha=0.3)
-    return _finish(plt, fig, ax, path, "error (test)", metric, title)
+    return _finish(plt, fig, ax, path, label("error", metrics), label(metric, metrics), title)
 
 
 def cd_figure(ranked: dict, path: Path, title: str = "") -> Path:
@@ -87,7 +88,7 @@ def cd_figure(ranked: dict, path: Path, title: str = "") -> Path:
     Nemenyi p-values, drawn by scikit-posthocs."""
     import scikit_posthocs
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(ranked["ranks"]) + 1.5))
     scikit_posthocs.critical_difference_diagram(ranked["ranks"], ranked["nemenyi"], ax=ax)
     ax.set_title(title + (f"\nFriedman p = {ranked['p_value']:.3g}" if np.isfinite(ranked["p_value"]) else ""),
@@ -98,28 +99,59 @@ def cd_figure(ranked: dict, path: Path, title: str = "") -> Path:
     return path
 
 
-def flips_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "") -> Path:
+def flips_figure(front: pd.DataFrame, path: Path, metric: str = "eqod", title: str = "", metrics=None) -> Path:
     """Unfairness vs number of flips for user-side methods; the baseline as a dashed line."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
     user = front[front["side"] == "user"]
     for i, (name, part) in enumerate(user.groupby("intervention", sort=False)):
         part = part.sort_values("n_flips_mean")
         ax.errorbar(part["n_flips_mean"], part[f"{metric}_mean"], yerr=part[f"{metric}_std"].fillna(0),
-                    capsize=3, label=name, **_style(i))
+                    capsize=3, label=name, **series_style(i))
     base = front[front["side"] == "baseline"]
     if not base.empty and np.isfinite(base[f"{metric}_mean"].iloc[0]):
         ax.axhline(base[f"{metric}_mean"].iloc[0], linestyle="--", color="black", label="baseline")
-    return _finish(plt, fig, ax, path, "number of label flips M", metric, title)
+    return _finish(plt, fig, ax, path, "number of label flips M", label(metric, metrics), title)
 
 
-def _finish(plt, fig, ax, path: Path, xlabel: str, metric: str, title: str) -> Path:
+def _finish(plt, fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> Path:
     """Labels, grid, legend; save and close."""
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def grouped_bars(table: pd.DataFrame, group: str, bar: str, value: str, path: Path, *, err: str | None = None,
+                 ylabel: str = "", title: str = "") -> Path:
+    """Grouped bar chart: one group per ``group`` value, one bar per ``bar`` value (Figure 12)."""
+    plt = pyplot()
+    groups = list(dict.fromkeys(table[group]))
+    bars = list(dict.fromkeys(table[bar]))
+    width = 0.8 / max(1, len(bars))
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups) * max(1, len(bars)) * 0.45 + 2), 4.8))
+    for i, name in enumerate(bars):
+        xs, ys, es = [], [], []
+        for j, g in enumerate(groups):
+            row = table[(table[group] == g) & (table[bar] == name)]
+            if row.empty or not np.isfinite(row[value].iloc[0]):
+                continue
+            xs.append(j + (i - (len(bars) - 1) / 2) * width)
+            ys.append(row[value].iloc[0])
+            es.append(row[err].iloc[0] if err and np.isfinite(row[err].iloc[0]) else 0.0)
+        color = "black" if name == "baseline" else f"C{i % 10}"
+        ax.bar(xs, ys, width=width, yerr=es, capsize=2, label=name, color=color, alpha=0.85 if name != "baseline" else 0.6)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(groups)
+    ax.set_ylabel(ylabel or value)
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -1,4 +1,4 @@
-"""The plugin contract: every intervention and dataset, built-in or third-party, enters here.
+"""The plugin contract: every intervention, dataset and metric, built-in or third-party, enters here.
 
 Hooks follow the register-callback style of datasette/llm: a plugin is handed a ``register``
 function and calls it once per thing it provides. Built-ins use exactly the same hooks.
@@ -30,4 +30,16 @@ def fairbench_register_datasets(register: Callable[..., None]) -> None:
 
     A dataset spec carries the metadata ``fairbench list`` prints and a loader returning a
     ``fairbench.Dataset``.
+    """
+
+
+@hookspec
+def fairbench_register_metrics(register: Callable[..., None]) -> None:
+    """Register metrics by calling ``register(fairbench.Metric(...))`` once each.
+
+    A metric computes one number per evaluation set from a ``fairbench.metrics.GroupRates``
+    (predictions, true labels, groups and their per-group rates). Its ``name`` becomes a
+    cells.csv column (and ``val_<name>`` on validation); a ``fairness`` metric also gets seed
+    means and a Pareto flag in fronts.csv, and can be the unfairness axis of tables and figures
+    (``fairbench compare --fairness-metric NAME``). See "Adding a metric" in docs/plugins.md.
     """

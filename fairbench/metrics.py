@@ -1,18 +1,184 @@
-"""Error and group-fairness metrics of the paper, equal to fairlearn.metrics' definitions.
+"""Metrics: each declared once, as a :class:`Metric`, and registered through the
+``fairbench_register_metrics`` hook (the built-ins below use the same hook as plugins).
 
-EqOd (Eq. 2) is the MEAN of the absolute TPR gap and FPR gap; ``eqod_max`` is the worst-case
-variant fairlearn reports by default.  SP (Eq. 12) is the absolute gap in positive rates.
-A rate that is undefined (a group with no positives or no negatives in the evaluation set) is
-reported as NaN with a note, never as 0.
+Every column list, front, table header and axis label is derived from the registered metrics.
+The built-ins are the paper's, equal to fairlearn.metrics' definitions: EqOd (Eq. 2) is the MEAN
+of the absolute TPR gap and FPR gap; ``eqod_max`` is the worst-case variant fairlearn reports by
+default; SP (Eq. 12) is the absolute gap in positive rates; ``eopp``, equal opportunity
+difference (Hardt et al. 2016), is the TPR gap alone.  A rate that is undefined (a group with no
+positives or no negatives in the evaluation set) is reported as NaN with a note, never as 0.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Iterable
+
 import numpy as np
 
-METRIC_COLUMNS = (
-    "error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap",
-    "tpr_a0", "tpr_a1", "fpr_a0", "fpr_a1",
+from fairbench.hookspecs import hookimpl
+
+#: what a metric is for: ``error`` (the x axis of every front; exactly one), ``fairness`` (an
+#: unfairness axis: seed means in fronts.csv, a Pareto flag, selectable for tables and figures
+#: with ``--fairness-metric``), ``rate`` (a per-cell detail in cells.csv only), ``reported`` (a
+#: value an intervention reports itself through ``extra_metrics``/``certify``, with no
+#: ``compute``: seed means in fronts.csv)
+KINDS = ("error", "fairness", "rate", "reported")
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric: its column ``name``, axis ``label``, ``compute(rates) -> float`` from a
+    :class:`GroupRates`, whether lower is better, its ``kind`` (see ``KINDS``) and its short
+    table header (``short``, default the name)."""
+
+    name: str
+    label: str
+    compute: Callable[["GroupRates"], float] | None
+    lower_is_better: bool = True
+    kind: str = "fairness"
+    short: str = ""
+    plugin: str = ""
+
+    @property
+    def header(self) -> str:
+        return self.short or self.name
+
+    def problems(self) -> list[str]:
+        """What is wrong with this declaration (empty when it is valid)."""
+        out = []
+        if not isinstance(self.name, str) or not self.name.isidentifier() or self.name.startswith("val_"):
+            out.append(f"name must be a Python identifier not starting with 'val_' (it is a cells.csv column), "
+                       f"got {self.name!r}")
+        if not isinstance(self.label, str) or not self.label.strip():
+            out.append(f"label must be a non-empty string (the axis label), got {self.label!r}")
+        if self.kind not in KINDS:
+            out.append(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        elif self.kind == "error" and self.name != "error":
+            out.append("kind 'error' belongs to the built-in error metric (the x axis of every front); "
+                       "use 'fairness', 'rate' or 'reported'")
+        elif (self.compute is None) != (self.kind == "reported"):
+            out.append("compute must be a callable taking GroupRates" if self.kind != "reported"
+                       else "a 'reported' metric comes from the intervention and has compute=None")
+        if self.compute is not None and not callable(self.compute):
+            out.append(f"compute must be callable, got {type(self.compute).__name__}")
+        if not isinstance(self.lower_is_better, bool):
+            out.append(f"lower_is_better must be True or False, got {self.lower_is_better!r}")
+        return out
+
+
+class GroupRates:
+    """The predictions of one evaluation set and their per-group rates, counted once for every metric."""
+
+    def __init__(self, y_true: np.ndarray, y_pred: np.ndarray, a: np.ndarray):
+        self.y_true, self.y_pred, self.a = y_true, y_pred, a
+
+    def _rate(self, mask: np.ndarray) -> float:
+        return float(self.y_pred[mask].mean()) if mask.any() else NAN
+
+    def tpr(self, g: int) -> float:
+        return self._rate((self.a == g) & (self.y_true == 1))
+
+    def fpr(self, g: int) -> float:
+        return self._rate((self.a == g) & (self.y_true == 0))
+
+    def positive_rate(self, g: int) -> float:
+        return self._rate(self.a == g)
+
+    @cached_property
+    def tpr_gap(self) -> float:
+        return abs(self.tpr(1) - self.tpr(0))
+
+    @cached_property
+    def fpr_gap(self) -> float:
+        return abs(self.fpr(1) - self.fpr(0))
+
+    @property
+    def error(self) -> float:
+        return float(np.mean(self.y_true != self.y_pred)) if len(self.y_true) else NAN
+
+
+def _eqod_max(r: GroupRates) -> float:
+    return max(r.tpr_gap, r.fpr_gap) if not (np.isnan(r.tpr_gap) or np.isnan(r.fpr_gap)) else NAN
+
+
+BUILTIN_METRICS = (
+    Metric("error", "error (test)", lambda r: r.error, kind="error"),
+    Metric("eqod", "EqOd (mean of TPR and FPR gaps)", lambda r: (r.tpr_gap + r.fpr_gap) / 2, short="EqOd"),  # Eq. 2
+    Metric("eqod_max", "EqOd max (larger of TPR and FPR gaps)", _eqod_max, short="EqOd max"),
+    Metric("sp", "SP (gap in positive rates)", lambda r: abs(r.positive_rate(1) - r.positive_rate(0)),
+           short="SP"),  # Eq. 12
+    Metric("tpr_gap", "TPR gap", lambda r: r.tpr_gap, kind="rate"),
+    Metric("fpr_gap", "FPR gap", lambda r: r.fpr_gap, kind="rate"),
+    Metric("tpr_a0", "TPR of group a=0", lambda r: r.tpr(0), kind="rate", lower_is_better=False),
+    Metric("tpr_a1", "TPR of group a=1", lambda r: r.tpr(1), kind="rate", lower_is_better=False),
+    Metric("fpr_a0", "FPR of group a=0", lambda r: r.fpr(0), kind="rate"),
+    Metric("fpr_a1", "FPR of group a=1", lambda r: r.fpr(1), kind="rate"),
+    Metric("eopp", "EqOpp (TPR gap; Hardt et al. 2016)", lambda r: r.tpr_gap, short="EqOpp"),
+    # reported by the FARE interventions' ``certify`` (fairbench/interventions/firm/fare.py)
+    Metric("dp_ub", "FARE's certified upper bound on SP", None, kind="reported", short="SP bound"),
 )
+
+
+@hookimpl
+def fairbench_register_metrics(register):
+    for metric in BUILTIN_METRICS:
+        register(metric)
+
+
+def registered() -> tuple[Metric, ...]:
+    """The metrics of the process-wide registry (built-ins and installed plugins)."""
+    from fairbench.plugins import get_registry
+
+    return tuple(get_registry().metrics.values())
+
+
+def _chosen(metrics: Iterable[Metric] | None) -> tuple[Metric, ...]:
+    return registered() if metrics is None else tuple(metrics)
+
+
+def computed(metrics: Iterable[Metric] | None = None) -> tuple[Metric, ...]:
+    """The metrics evaluated on every cell's predictions (error first), in registration order."""
+    return tuple(m for m in _chosen(metrics) if m.compute is not None)
+
+
+def of_kind(kind: str, metrics: Iterable[Metric] | None = None) -> tuple[Metric, ...]:
+    return tuple(m for m in _chosen(metrics) if m.kind == kind)
+
+
+def summarised(metrics: Iterable[Metric] | None = None) -> tuple[Metric, ...]:
+    """The metrics whose seed means and stds fronts.csv holds: error, fairness and reported ones."""
+    return tuple(m for m in _chosen(metrics) if m.kind != "rate")
+
+
+def metric_columns(metrics: Iterable[Metric] | None = None, validation: bool = False) -> tuple[str, ...]:
+    """The cells.csv columns of the computed metrics (with ``validation``, their ``val_`` twins too)."""
+    names = tuple(m.name for m in computed(metrics))
+    return names + tuple(f"val_{n}" for n in names) if validation else names
+
+
+def label(name: str, metrics: Iterable[Metric] | None = None) -> str:
+    """The axis label of a metric (its name when no registered metric has it)."""
+    return next((m.label for m in _chosen(metrics) if m.name == name), name)
+
+
+def check_fairness_metrics(names: Iterable[str], metrics: Iterable[Metric] | None = None) -> tuple[str, ...]:
+    """Names of registered fairness metrics, in the order given; a UserInputError names a bad one."""
+    from fairbench.errors import unknown_name
+
+    valid = [m.name for m in of_kind("fairness", metrics)]
+    out = tuple(dict.fromkeys(names))
+    for name in out:
+        if name not in valid:
+            raise unknown_name("fairness metric", name, valid)
+    if not out:
+        raise unknown_name("fairness metric", "", valid)
+    return out
+
+
+#: the per-cell metric columns of the built-ins (plugins' metrics add theirs)
+METRIC_COLUMNS = metric_columns(BUILTIN_METRICS)
 
 
 def _binary(values, name: str) -> np.ndarray:
@@ -26,22 +192,7 @@ def _binary(values, name: str) -> np.ndarray:
     return arr.astype(int)
 
 
-def _rate(pred: np.ndarray, mask: np.ndarray) -> float:
-    return float(pred[mask].mean()) if mask.any() else float("nan")
-
-
-def evaluate(y_true, y_pred, a) -> dict[str, float | str]:
-    """All metrics of one cell; ``note`` says which ones are undefined and why.
-
-    The group rates are counted directly (fairlearn's MetricFrame costs ~0.1 s per call, and a
-    comparison evaluates thousands of cells); tests pin every value to fairlearn's
-    ``equalized_odds_difference`` (agg "mean" and "worst_case") and
-    ``demographic_parity_difference``.
-    """
-    y_true, y_pred, a = _binary(y_true, "y_true"), _binary(y_pred, "y_pred"), _binary(a, "a")
-    if not (len(y_true) == len(y_pred) == len(a)):
-        raise ValueError(f"metrics need equal lengths, got y_true={len(y_true)}, y_pred={len(y_pred)}, a={len(a)}")
-    result: dict[str, float | str] = {"error": float(np.mean(y_true != y_pred)) if len(y_true) else float("nan")}
+def _notes(y_true: np.ndarray, a: np.ndarray) -> list[str]:
     notes = []
     for g in (0, 1):
         in_group = a == g
@@ -52,23 +203,24 @@ def evaluate(y_true, y_pred, a) -> dict[str, float | str]:
             notes.append(f"TPR undefined: group a={g} has no y=1 rows")
         if not (in_group & (y_true == 0)).any():
             notes.append(f"FPR undefined: group a={g} has no y=0 rows")
-        result[f"tpr_a{g}"] = _rate(y_pred, in_group & (y_true == 1))
-        result[f"fpr_a{g}"] = _rate(y_pred, in_group & (y_true == 0))
-        result[f"pos_a{g}"] = _rate(y_pred, in_group)
-    nan = float("nan")
-    tpr_gap = abs(result.get("tpr_a1", nan) - result.get("tpr_a0", nan))
-    fpr_gap = abs(result.get("fpr_a1", nan) - result.get("fpr_a0", nan))
-    result.update({
-        "tpr_gap": tpr_gap,
-        "fpr_gap": fpr_gap,
-        "eqod": (tpr_gap + fpr_gap) / 2,          # Eq. 2: the MEAN of the two gaps
-        "eqod_max": max(tpr_gap, fpr_gap) if not (np.isnan(tpr_gap) or np.isnan(fpr_gap)) else nan,
-        "sp": abs(result.get("pos_a1", nan) - result.get("pos_a0", nan)),  # Eq. 12
-    })
-    for g in (0, 1):
-        result.pop(f"pos_a{g}", None)
-        for rate in ("tpr", "fpr"):
-            result.setdefault(f"{rate}_a{g}", nan)
+    return notes
+
+
+def evaluate(y_true, y_pred, a, metrics: Iterable[Metric] | None = BUILTIN_METRICS) -> dict[str, float | str]:
+    """Every computed metric of one cell; ``note`` says which ones are undefined and why.
+
+    ``metrics`` defaults to the built-ins (``None``: the registered ones).  The group rates are
+    counted directly (fairlearn's MetricFrame costs ~0.1 s per call, and a comparison evaluates
+    thousands of cells); tests pin every built-in to fairlearn's ``equalized_odds_difference``
+    (agg "mean" and "worst_case"), ``demographic_parity_difference`` and
+    ``equal_opportunity_difference``.
+    """
+    y_true, y_pred, a = _binary(y_true, "y_true"), _binary(y_pred, "y_pred"), _binary(a, "a")
+    if not (len(y_true) == len(y_pred) == len(a)):
+        raise ValueError(f"metrics need equal lengths, got y_true={len(y_true)}, y_pred={len(y_pred)}, a={len(a)}")
+    rates = GroupRates(y_true, y_pred, a)
+    result: dict[str, float | str] = {m.name: float(m.compute(rates)) for m in computed(metrics)}
+    notes = _notes(y_true, a)
     if notes:
         result["note"] = "; ".join(notes)
     return result

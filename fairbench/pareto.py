@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fairbench.metrics import of_kind, summarised
+
 GROUP = ["intervention", "side", "stage", "knob", "knob_value"]
-MEASURES = ["error", "eqod", "eqod_max", "sp", "n_flips"]
 
 
 def pareto_mask(cost_x: np.ndarray, cost_y: np.ndarray) -> np.ndarray:
@@ -20,24 +21,38 @@ def pareto_mask(cost_x: np.ndarray, cost_y: np.ndarray) -> np.ndarray:
     return on
 
 
-def fronts(cells: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds per intervention and knob value, with per-intervention front flags."""
+def _cost(values: pd.Series, lower_is_better: bool) -> np.ndarray:
+    values = values.to_numpy(float)
+    return values if lower_is_better else -values
+
+
+def fronts(cells: pd.DataFrame, metrics=None) -> pd.DataFrame:
+    """Mean and std over seeds per intervention and knob value, with per-intervention front flags.
+
+    The seed means are those of every metric but the per-group rates (``metrics.summarised``),
+    plus ``n_flips`` and ``fit_seconds``; a front flag ``front_<name>`` per fairness metric,
+    against error.  ``metrics``: the registered metrics by default.
+    """
     good = cells[cells["status"] == "ok"].copy()
     if good.empty:
         return pd.DataFrame(columns=GROUP + ["n_seeds"])
     good["n_flips"] = pd.to_numeric(good["n_flips"], errors="coerce")
-    measures = [m for m in MEASURES if m in good]
-    extra = [c for c in ("dp_ub", "fit_seconds") if c in good]
-    agg = good.groupby(GROUP, dropna=False, sort=False)[measures + extra].agg(["mean", "std"])
+    shown = summarised(metrics)
+    columns = [m.name for m in shown if m.kind != "reported"] + ["n_flips"]
+    columns += [m.name for m in shown if m.kind == "reported"] + ["fit_seconds"]
+    agg = good.groupby(GROUP, dropna=False, sort=False)[[c for c in columns if c in good]].agg(["mean", "std"])
     agg.columns = [f"{m}_{s}" for m, s in agg.columns]
     agg["n_seeds"] = good.groupby(GROUP, dropna=False, sort=False)["seed"].nunique()
     out = agg.reset_index()
-    out["front_eqod"] = False
-    out["front_sp"] = False
+    (error,) = of_kind("error", metrics)
+    axes = [m for m in of_kind("fairness", metrics) if f"{m.name}_mean" in out]
+    for m in axes:
+        out[f"front_{m.name}"] = False
     for _, idx in out.groupby("intervention", sort=False).groups.items():
         part = out.loc[idx]
-        out.loc[idx, "front_eqod"] = pareto_mask(part["error_mean"], part["eqod_mean"])
-        out.loc[idx, "front_sp"] = pareto_mask(part["error_mean"], part["sp_mean"])
+        for m in axes:
+            out.loc[idx, f"front_{m.name}"] = pareto_mask(_cost(part[f"{error.name}_mean"], error.lower_is_better),
+                                                          _cost(part[f"{m.name}_mean"], m.lower_is_better))
     return out
 
 

@@ -19,6 +19,7 @@ import pluggy
 from fairbench import hookspecs
 from fairbench.contract import DatasetSpec, Intervention
 from fairbench.errors import PluginError, unknown_name
+from fairbench.metrics import Metric
 
 ENTRY_POINT_GROUP = "fairbench"
 LOAD_ENV = "FAIRBENCH_LOAD_PLUGINS"
@@ -34,6 +35,7 @@ DEFAULT_PLUGINS = (
     "fairbench.interventions.firm.threshold",
     "fairbench.interventions.firm.relaxed",
     "fairbench.datasets.plugin",
+    "fairbench.metrics",
 )
 
 
@@ -46,14 +48,16 @@ class PluginInfo:
     version: str
     interventions: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Registry:
-    """Every intervention and dataset known in this process, with who provided it."""
+    """Every intervention, dataset and metric known in this process, with who provided it."""
 
     interventions: dict[str, Intervention] = field(default_factory=dict)
     datasets: dict[str, DatasetSpec] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -73,9 +77,12 @@ class Registry:
         return intervention.unavailable_reason()
 
 
-def _validate(item: Intervention | DatasetSpec, plugin: str, kind: str) -> Intervention | DatasetSpec:
+TYPES = {"intervention": Intervention, "dataset": DatasetSpec, "metric": Metric}
+
+
+def _validate(item, plugin: str, kind: str):
     """The item with its plugin filled in, or a PluginError naming the first problem of its declaration."""
-    expected = Intervention if kind == "intervention" else DatasetSpec
+    expected = TYPES[kind]
     if not isinstance(item, expected):
         raise PluginError(f"plugin {plugin!r} registered {type(item).__name__}, expected fairbench.{expected.__name__}")
     problems = item.problems()
@@ -94,6 +101,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
     kinds = (
         ("fairbench_register_interventions", registry.interventions, "intervention", "interventions"),
         ("fairbench_register_datasets", registry.datasets, "dataset", "datasets"),
+        ("fairbench_register_metrics", registry.metrics, "metric", "metrics"),
     )
     for hook_name, table, kind, attr in kinds:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 
 from fairbench.collective import check_alpha, check_budgets, form_collective
-from fairbench.contract import Intervention
+from fairbench.contract import BASELINE, Intervention
 from fairbench.dataset_options import resolve as resolve_options
 from fairbench.errors import UserInputError
 from fairbench.group_sizes import check_group_sizes
-from fairbench.interventions.baseline import BASELINE
 from fairbench.learners import learner_params, make_learner
+from fairbench.metrics import BUILTIN_METRICS, Metric, check_fairness_metrics, metric_columns
 from fairbench.pareto import fronts
 from fairbench.plugins import Registry, get_registry
 from fairbench.prepared import Prepared, prepare
@@ -37,17 +37,26 @@ DEFAULT_BUDGET_FRACTIONS = (0.0, 0.02, 0.04, 0.07, 0.1, 0.15, 0.25, 0.5, 1.0)
 DEFAULT_SEEDS = 3
 #: The share of each seed's training rows set aside to choose operating points (docs/protocol.md).
 DEFAULT_VALIDATION_FRACTION = 0.2
-CELL_COLUMNS = (
-    "dataset", "intervention", "side", "stage", "knob", "knob_value", "seed", "alpha", "majority_knowledge",
-    "learner", "error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap", "tpr_a0", "tpr_a1", "fpr_a0", "fpr_a1",
-    "n_flips", "n_candidates", "budget_capped", "status", "message", "note", "fit_seconds", "method_seconds",
-)
-#: Written only when the run has a validation split, so a ``--validation-fraction 0`` run's cells
-#: are exactly those of the paper's two-way protocol.
-VALIDATION_COLUMNS = (
-    "validation_fraction", "val_error", "val_eqod", "val_eqod_max", "val_sp", "val_tpr_gap", "val_fpr_gap",
-    "val_tpr_a0", "val_tpr_a1", "val_fpr_a0", "val_fpr_a1", "val_note",
-)
+#: The columns of cells.csv around the metrics' own (``metrics.metric_columns``), in this order.
+CELL_COLUMNS_BEFORE = ("dataset", "intervention", "side", "stage", "knob", "knob_value", "seed", "alpha",
+                       "majority_knowledge", "learner")
+CELL_COLUMNS_AFTER = ("n_flips", "n_candidates", "budget_capped", "status", "message", "note", "fit_seconds",
+                      "method_seconds")
+
+
+def cell_columns(metrics=BUILTIN_METRICS) -> tuple[str, ...]:
+    """The columns every cells.csv has, the metrics' in registration order."""
+    return (*CELL_COLUMNS_BEFORE, *metric_columns(metrics), *CELL_COLUMNS_AFTER)
+
+
+def validation_columns(metrics=BUILTIN_METRICS) -> tuple[str, ...]:
+    """Written only when the run has a validation split, so a ``--validation-fraction 0`` run's
+    cells are exactly those of the paper's two-way protocol."""
+    return ("validation_fraction", *(f"val_{c}" for c in metric_columns(metrics)), "val_note")
+
+
+CELL_COLUMNS = cell_columns()  # with the built-in metrics
+VALIDATION_COLUMNS = validation_columns()
 
 
 @dataclass
@@ -64,6 +73,8 @@ class CompareResult:
     warnings: list[str] = field(default_factory=list)   # printed before the run: e.g. few test rows per group
     unavailable: list[str] = field(default_factory=list)  # requested by name but not installable here
     files: list[Path] = field(default_factory=list)
+    metrics: tuple[Metric, ...] = BUILTIN_METRICS  # the registered metrics the cells were scored by
+    fairness_metrics: tuple[str, ...] = ("eqod", "sp")  # the unfairness axes of the table and figures
 
     @property
     def failures(self) -> list[str]:
@@ -79,9 +90,9 @@ class CompareResult:
         return not self.failures
 
     def table(self) -> str:
-        from fairbench.report import fronts_table
+        from fairbench.export import fronts_table
 
-        return fronts_table(self.fronts)
+        return fronts_table(self.fronts, self.fairness_metrics, self.metrics)
 
 
 def load(dataset: str, registry: Registry | None = None, **options) -> "object":
@@ -112,7 +123,7 @@ def resolve_jobs(jobs: int | None) -> int:
     return int(jobs)
 
 
-def _default_output(dataset: str) -> Path:
+def default_output(dataset: str) -> Path:
     name = "csv-" + Path(dataset[4:]).stem if dataset.startswith("csv:") else dataset
     return Path("results") / name
 
@@ -127,9 +138,9 @@ def select_interventions(registry: Registry, names: Iterable[str] | None) -> tup
             raise UserInputError("interventions is an empty list; pass None for every available one, or names from: "
                                  + ", ".join(sorted(registry.interventions)))
         chosen = [registry.intervention(n) for n in dict.fromkeys(names)]
-    if BASELINE not in [iv.name for iv in chosen]:
+    if not any(iv.is_baseline for iv in chosen):
         chosen.insert(0, registry.intervention(BASELINE))
-    chosen.sort(key=lambda iv: iv.name != BASELINE)
+    chosen.sort(key=lambda iv: not iv.is_baseline)
     runnable, skipped = [], []
     for iv in chosen:
         reason = registry.unavailable_reason(iv)
@@ -169,7 +180,7 @@ def plan(data: Prepared, options: dict, interventions: list[Intervention], seeds
         for seed in seeds:
             cells = tuple((float(k) if iv.stage != "labels" else int(k),
                            cell_key(_identity(data, options, iv, k, seed, settings))) for k in grid)
-            tasks.append(Task(iv, seed, cells, needs_probabilities=needs_post and iv.name == BASELINE))
+            tasks.append(Task(iv, seed, cells, needs_probabilities=needs_post and iv.is_baseline))
     return tasks
 
 
@@ -243,7 +254,8 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
             tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
             params: dict | None = None, quiet: bool = False, write: bool = True,
             registry: Registry | None = None,
-            validation_fraction: float = DEFAULT_VALIDATION_FRACTION) -> CompareResult:
+            validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
+            fairness_metrics: Iterable[str] = ("eqod", "sp")) -> CompareResult:
     """Run (or resume) a comparison and return its cells and fronts, as ``fairbench compare`` does.
 
     The parameters mirror the command's options and defaults: ``interventions`` None runs every
@@ -254,10 +266,14 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     NAME`` shows them); ``quiet`` hides the progress bar (warnings still go to stderr);
     ``write=False`` keeps tables and figures in memory only; ``validation_fraction`` of each
     seed's training rows is held out to choose operating points on, 0 is the paper's protocol
-    (docs/protocol.md).  Cells already in the output directory's store are reused unless ``fresh``.
+    (docs/protocol.md); ``fairness_metrics`` are the registered fairness metrics whose fronts the
+    table marks (the first) and the figures draw (each), fronts.csv holds them all.  Cells already
+    in the output directory's store are reused unless ``fresh``.
     """
     registry = registry or get_registry()
     jobs = resolve_jobs(jobs)
+    metrics = tuple(registry.metrics.values())
+    fairness_metrics = check_fairness_metrics(fairness_metrics, metrics)
     check_alpha(alpha)
     validation_fraction = check_validation_fraction(validation_fraction)
     seed_list = _check_seeds(seeds)
@@ -283,9 +299,10 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     budget_values = (check_budgets(budgets) if budgets is not None
                      else default_budgets(data, alpha, majority_knowledge, validation_fraction))
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
-                        cell_timeout=cell_timeout, params=params or {}, validation_fraction=validation_fraction)
+                        cell_timeout=cell_timeout, params=params or {}, validation_fraction=validation_fraction,
+                        metrics=metrics)
     tasks = plan(data, options, chosen, seed_list, budget_values, settings)
-    out_dir = Path(output) if output is not None else _default_output(dataset)
+    out_dir = Path(output) if output is not None else default_output(dataset)
     store = ResultStore(out_dir)
     try:
         store.lock()
@@ -295,9 +312,10 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         done = store.existing(all_keys)
         computed = _run(store, data, tasks, settings, Executor(executor, jobs, scheduler), done, not quiet)
         rows = store.rows(all_keys)
-        cells = _cells_frame(rows, dataset)
-        result = CompareResult(dataset, cells, fronts(cells), out_dir, computed, len(all_keys) - computed,
-                               problems=problems, unavailable=unavailable, warnings=warned)
+        cells = _cells_frame(rows, metrics)
+        result = CompareResult(dataset, cells, fronts(cells, metrics), out_dir, computed, len(all_keys) - computed,
+                               problems=problems, unavailable=unavailable, warnings=warned, metrics=metrics,
+                               fairness_metrics=fairness_metrics)
         if write:  # still holding the lock: two runs never interleave their exported files
             result.files = _write_outputs(result, store)
     finally:
@@ -353,7 +371,7 @@ def _check_missing_values(data: Prepared, learner: str) -> None:
 
 
 def _write_outputs(result: CompareResult, store: ResultStore) -> list[Path]:
-    from fairbench.report import write_outputs
+    from fairbench.export import write_outputs
 
     try:
         return write_outputs(result)
@@ -373,8 +391,8 @@ def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settin
         return Task(task.intervention, task.seed, tuple(c for c in task.cells if c[1] not in done), task.needs_probabilities)
 
     post_seeds = {t.seed for t in tasks if t.intervention.stage == "post" and missing(t).cells}
-    first = [t for t in tasks if t.intervention.name == BASELINE]
-    rest = [missing(t) for t in tasks if t.intervention.name != BASELINE]
+    first = [t for t in tasks if t.intervention.is_baseline]
+    rest = [missing(t) for t in tasks if not t.intervention.is_baseline]
     rest = sorted((t for t in rest if t.cells), key=lambda t: -t.intervention.cost * len(t.cells))  # longest first
     first = [t for t in first if t.cells[0][1] not in done or t.seed in post_seeds or any(r.seed == t.seed for r in rest)]
     total = sum(len(t.cells) for t in rest) + sum(1 for t in first if t.cells[0][1] not in done)
@@ -404,18 +422,19 @@ def _stamp(rows: list[dict], data: Prepared) -> None:
         row["dataset"] = data.name
 
 
-def _cells_frame(rows: list[dict], dataset: str) -> pd.DataFrame:
+def _cells_frame(rows: list[dict], metrics=BUILTIN_METRICS) -> pd.DataFrame:
+    """The cells as a frame: every cell column, the validation ones when the run has them, then
+    whatever plugins reported, then the key."""
     frame = pd.DataFrame(rows)
-    for col in (*CELL_COLUMNS, "key"):
+    columns, validation = cell_columns(metrics), validation_columns(metrics)
+    for col in (*columns, "key"):
         if col not in frame:
             frame[col] = np.nan
-    validation = [c for c in VALIDATION_COLUMNS if c in frame]
-    if validation:
-        for col in VALIDATION_COLUMNS:
-            if col not in frame:
-                frame[col] = np.nan
-        validation = list(VALIDATION_COLUMNS)
-    known = (*CELL_COLUMNS, *validation, "key")
+    validation = list(validation) if any(c in frame for c in validation) else []
+    for col in validation:
+        if col not in frame:
+            frame[col] = np.nan
+    known = (*columns, *validation, "key")
     extra = [c for c in frame.columns if c not in known]
-    frame = frame[list(CELL_COLUMNS) + validation + extra + ["key"]]
+    frame = frame[list(columns) + validation + extra + ["key"]]
     return frame.reset_index(drop=True)

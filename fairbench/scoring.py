@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fairbench.contract import BASELINE
 from fairbench.selection import operating_points, targets
 from fairbench.statistics import bootstrap_mean, paired, seed_hypervolumes
 
-BASELINE = "baseline"
 RANDOM = "random"
 HV_COLUMNS = ("hv_eqod", "hv_sp")
 

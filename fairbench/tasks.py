@@ -20,7 +20,7 @@ from fairbench.collective import flip, form_collective, rank_candidates
 from fairbench.contract import CollectiveView, Intervention
 from fairbench.errors import FairbenchError, PluginError
 from fairbench.learners import make_learner
-from fairbench.metrics import evaluate
+from fairbench.metrics import BUILTIN_METRICS, Metric, evaluate, metric_columns
 from fairbench.prepared import Prepared, Split
 
 TUNE_STREAM = 0x7E57
@@ -52,6 +52,7 @@ class Settings:
     cell_timeout: float | None = None
     params: dict = field(default_factory=dict)  # per-intervention parameter overrides
     validation_fraction: float = 0.0  # share of train set aside for choosing operating points (docs/protocol.md)
+    metrics: tuple[Metric, ...] = BUILTIN_METRICS  # what every cell's predictions are scored by
 
 
 @dataclass(frozen=True)
@@ -124,17 +125,17 @@ def _fit_predict(learner_name: str, seed: int, X_train, y_train, X_eval: tuple, 
     return [learner.predict(X) if len(X) else np.empty(0, dtype=int) for X in X_eval], seconds
 
 
-def scored(data: Prepared, split: Split, pred_test, pred_val=None) -> dict:
+def scored(data: Prepared, split: Split, pred_test, pred_val=None, metrics=BUILTIN_METRICS) -> dict:
     """Test metrics, plus the same on validation prefixed ``val_`` when the split has validation rows.
 
     Validation metrics are what operating points are chosen on (fairbench.selection); test
     metrics are only ever reported.
     """
-    metrics = evaluate(data.y[split.test], pred_test, data.a[split.test])
+    values = evaluate(data.y[split.test], pred_test, data.a[split.test], metrics)
     if len(split.validation) and pred_val is not None:
-        val = evaluate(data.y[split.validation], pred_val, data.a[split.validation])
-        metrics.update({f"val_{k}": v for k, v in val.items()})
-    return metrics
+        val = evaluate(data.y[split.validation], pred_val, data.a[split.validation], metrics)
+        values.update({f"val_{k}": v for k, v in val.items()})
+    return values
 
 
 def _learner_for_constant(y_train) -> bool:
@@ -152,14 +153,14 @@ def _train_and_score(data: Prepared, split: Split, y_train, settings: Settings, 
         (pred, pred_val), seconds = [np.full(len(X), int(y_train[0])) for X in (X_test, X_val)], 0.0
     else:
         (pred, pred_val), seconds = _fit_predict(settings.learner, split.seed, X_train, y_train, (X_test, X_val))
-    return scored(data, split, pred, pred_val), seconds
+    return scored(data, split, pred, pred_val, settings.metrics), seconds
 
 
 def run_task(data: Prepared, task: Task, settings: Settings, baseline: dict | None = None) -> TaskResult:
     """Compute every cell of ``task``; ``baseline`` carries the seed's baseline outputs."""
     split = data.split(task.seed, settings.validation_fraction)
     stage = task.intervention.stage
-    if task.intervention.side == "baseline":
+    if task.intervention.is_baseline:
         return _baseline(data, split, task, settings)
     if stage == "labels":
         return TaskResult(_labels(data, split, task, settings, baseline))
@@ -179,17 +180,18 @@ def _baseline(data: Prepared, split: Split, task: Task, settings: Settings) -> T
             else:
                 (test_proba, val_proba), seconds = _fit_predict(settings.learner, split.seed, X_train, y_train,
                                                                 (X_test, X_val), proba=True)
-            row.update(scored(data, split, (test_proba >= 0.5).astype(int), (val_proba >= 0.5).astype(int)))
+            row.update(scored(data, split, (test_proba >= 0.5).astype(int), (val_proba >= 0.5).astype(int),
+                              settings.metrics))
             row["fit_seconds"] = seconds
             if task.needs_probabilities:
                 probabilities = {"test": test_proba, "validation": val_proba,
-                                 "holdout": _holdout_probabilities(data, split, settings)}
+                                 "holdout": holdout_probabilities(data, split, settings)}
     except (Exception, CellTimeout) as exc:
         _fail(row, exc)
     return TaskResult([row], probabilities)
 
 
-def _holdout_probabilities(data: Prepared, split: Split, settings: Settings) -> np.ndarray:
+def holdout_probabilities(data: Prepared, split: Split, settings: Settings) -> np.ndarray:
     """Out-of-fold P(y=1) for every training row: post-processors are fit on these, never on
     validation or test rows."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -212,7 +214,7 @@ def _make(iv: Intervention, knob, seed: int, settings: Settings, extra: dict | N
         raise PluginError(f"intervention {iv.name!r} (plugin {iv.plugin!r}) failed to build: {type(exc).__name__}: {exc}") from exc
 
 
-def _view(Z: np.ndarray, y: np.ndarray, collective, seed: int) -> CollectiveView:
+def collective_view(Z: np.ndarray, y: np.ndarray, collective, seed: int) -> CollectiveView:
     return CollectiveView(
         candidates=Z[collective.candidates], collective=Z[collective.members], collective_y=y[collective.members],
         majority=Z[collective.known_majority], majority_y=y[collective.known_majority], random_state=seed,
@@ -223,11 +225,11 @@ def _scores(iv: Intervention, Z, y, collective, seed: int, settings: Settings, p
     if len(collective.candidates) == 0:  # nothing to rank: the plugin is not asked to score zero rows
         return np.empty(0, dtype=np.int64)
     scorer = _make(iv, None, seed, settings, params)
-    scores = scorer.score(_view(Z, y, collective, seed))
+    scores = scorer.score(collective_view(Z, y, collective, seed))
     return rank_candidates(scores, len(collective.candidates), seed, iv.name)
 
 
-def _tuned_params(iv: Intervention, data: Prepared, split: Split, Z, settings: Settings) -> dict:
+def tuned_params(iv: Intervention, data: Prepared, split: Split, Z, settings: Settings) -> dict:
     """Pick the tuning parameters with the lowest EqOd on a 15% slice of the training rows
     (never the validation split, which only chooses operating points)."""
     if not settings.tune or not iv.tune:
@@ -263,7 +265,7 @@ def _labels(data: Prepared, split: Split, task: Task, settings: Settings, baseli
             start = time.perf_counter()
             Z = data.scoring_space(split.train)
             collective = form_collective(split.train, data.a, data.y, settings.alpha, task.seed, settings.majority_knowledge)
-            params = _tuned_params(iv, data, split, Z, settings)
+            params = tuned_params(iv, data, split, Z, settings)
             ranking = _scores(iv, Z, data.y, collective, task.seed, settings, params)
             method_seconds = time.perf_counter() - start
     except (Exception, CellTimeout) as exc:
@@ -280,8 +282,8 @@ def _labels(data: Prepared, split: Split, task: Task, settings: Settings, baseli
                 y_mod, n_flips = flip(data.y, collective.candidates, ranking, int(budget))
                 row["n_flips"] = n_flips
                 if n_flips == 0 and baseline and baseline.get("row", {}).get("status") == "ok":
-                    _add_metrics(row, {k: v for k, v in baseline["row"].items()
-                                       if k in _METRIC_KEYS or k.removeprefix("val_") in _METRIC_KEYS})
+                    keys = {*metric_columns(settings.metrics, validation=True), "note", "val_note"}
+                    _add_metrics(row, {k: v for k, v in baseline["row"].items() if k in keys})
                     row["fit_seconds"] = 0.0
                     continue
                 metrics, seconds = _train_and_score(data, split, y_mod[split.train], settings)
@@ -300,9 +302,6 @@ def _add_metrics(row: dict, metrics: dict) -> None:
         row["note"] = note
 
 
-_METRIC_KEYS = ("error", "eqod", "eqod_max", "sp", "tpr_gap", "fpr_gap", "tpr_a0", "tpr_a1", "fpr_a0", "fpr_a1", "note")
-
-
 def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline: dict | None) -> list[dict]:
     iv = task.intervention
     rows = []
@@ -314,7 +313,7 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
         row = _row(task, knob, key, settings)
         try:
             with time_limit(settings.cell_timeout):
-                method = _make(iv, knob, task.seed, settings, _accepted(iv, context))
+                method = _make(iv, knob, task.seed, settings, accepted_context(iv, context))
                 start = time.perf_counter()
                 if iv.stage == "pre":
                     method.fit(X_train, y_train, a_train)
@@ -343,7 +342,7 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                     pred = _checked(method.predict(X_test, a_test), len(split.test), iv, "predict", labels=True)
                     pred_val = (_checked(method.predict(X_val, a_val), n_val, iv, "predict(validation)", labels=True)
                                 if n_val else None)
-                    metrics = scored(data, split, pred, pred_val)
+                    metrics = scored(data, split, pred, pred_val, settings.metrics)
                 else:  # post
                     if not baseline or baseline.get("probabilities") is None:
                         raise PluginError(f"post-processing {iv.name!r} needs the baseline learner's scores, which failed")
@@ -354,7 +353,7 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
                                          labels=True) if n_val else None)
                     row["method_seconds"] = time.perf_counter() - start
                     row["fit_seconds"] = baseline["row"].get("fit_seconds", 0.0)
-                    metrics = scored(data, split, pred, pred_val)
+                    metrics = scored(data, split, pred, pred_val, settings.metrics)
                 row.update(metrics)
                 row.update(getattr(method, "extra_metrics", None) or {})
         except (Exception, CellTimeout) as exc:
@@ -379,7 +378,7 @@ def _relabeled(method, X_train, y_train, a_train, iv: Intervention, row: dict) -
     return y_new
 
 
-def _accepted(iv: Intervention, context: dict) -> dict:
+def accepted_context(iv: Intervention, context: dict) -> dict:
     """The harness context (column facts) a plugin's ``make`` declares it accepts."""
     import inspect
 

@@ -134,3 +134,28 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert "toy uses its own generator" in capsys.readouterr().err
     assert main(["experiment", "diagnostics", "--dataset", "german", "--output", str(tmp_path)]) == 2
     assert "known causal model" in capsys.readouterr().err
+
+
+def test_experiments_are_one_list_and_the_cli_follows_it(capsys):
+    """Names, help, options and default datasets come from ``EXPERIMENTS`` and nowhere else."""
+    from fairbench.cli import build_parser
+    from fairbench.experiments import EXPERIMENTS, experiment
+    from fairbench.errors import UserInputError
+
+    parser = build_parser()
+    for exp in EXPERIMENTS:
+        args = parser.parse_args(["experiment", exp.name])
+        assert args.experiment == exp.name and args.dataset == (exp.default_dataset or "adult")
+        for option in exp.options:
+            assert hasattr(args, "validation_fraction" if option == "validation" else option), (exp.name, option)
+    with pytest.raises(UserInputError, match="valid experiments: alpha, diagnostics, firm"):
+        experiment("nope")
+
+
+def test_no_import_cycle_between_the_command_lines():
+    import subprocess
+    import sys
+
+    code = ("import sys, fairbench.experiments.cli, fairbench.cli_common; "
+            "assert 'fairbench.cli' not in sys.modules, 'experiments.cli imports fairbench.cli'")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from fairlearn.metrics import demographic_parity_difference, equal_opportunity_difference, equalized_odds_difference
 from hypothesis import given, settings, strategies as st
 
 from fairbench.metrics import evaluate
@@ -47,5 +47,8 @@ def test_equals_fairlearn_and_lies_in_unit_interval(rows):
     if defined:
         assert m["eqod"] == pytest.approx(equalized_odds_difference(y, p, sensitive_features=a, agg="mean"))
         assert m["eqod_max"] == pytest.approx(equalized_odds_difference(y, p, sensitive_features=a))
+    if all(((a == g) & (y == 1)).any() for g in (0, 1)):  # equal opportunity (Hardt et al. 2016): the TPR gap alone
+        assert m["eopp"] == pytest.approx(equal_opportunity_difference(y, p, sensitive_features=a))
+        assert m["eopp"] == m["tpr_gap"]
     if (a == 0).any() and (a == 1).any():
         assert m["sp"] == pytest.approx(demographic_parity_difference(y, p, sensitive_features=a))

@@ -143,7 +143,7 @@ def test_report_writes_scores_and_a_cd_diagram(tmp_path):
 
 
 def test_ranked_summary_lines(results):
-    from fairbench.report import ranked_summary
+    from fairbench.export import ranked_summary
 
     cells = pd.read_csv(results / "toy-small" / "firm" / "cells.csv")
     text = ranked_summary(cells, [results / "f.png", results / "cells.csv"])

@@ -67,11 +67,11 @@ def test_shuffled_test_labels_do_not_change_the_chosen_knobs(firm_registry, tmp_
 
     original = tasks.scored
 
-    def shuffled(data, split, pred_test, pred_val=None):
+    def shuffled(data, split, pred_test, pred_val=None, *metrics):
         y = data.y.copy()
         y[split.test] = np.random.default_rng(split.seed).permutation(y[split.test])
         return original(type(data)(data.name, data.X, data.a, y, data.columns, data.categorical, data.sensitive,
-                                   data.is_test), split, pred_test, pred_val)
+                                   data.is_test), split, pred_test, pred_val, *metrics)
 
     monkeypatch.setattr(tasks, "scored", shuffled)
     permuted = compare(output=tmp_path / "shuffled", **common)

@@ -1,67 +1,82 @@
 """The paper's experiments as named, reproducible commands (``fairbench experiment NAME``).
 
-=================  ===========================  ==============================================
-name               paper                        what it writes (results/<dataset>/<name>/)
-=================  ===========================  ==============================================
-``alpha``          Figure 3 / 10                best achievable EqOd/SP vs collective size
-``flips``          Figure 4 / 11                EqOd/SP vs number of flips M at alpha = 0.3
-``knowledge``      Figure 5 / 14                fronts with all / N = 1000, 100, 10 majority rows
-``firm``           Figure 7 / 12                rb-prob vs every available firm-side method
-``representations`` Figure 8 / 13               RB scores in raw features vs FARE's cells
-``toy``            Figure 1                     2-D toy, logistic regression, 6 flips
-``diagnostics``    section 5, Prop. 3 (Eq. 10,  rho, measured success S and the lower bound
-                   11), Eq. 3                   on synthetic-4gmm, over alpha
-=================  ===========================  ==============================================
+Every experiment is one :class:`Experiment` in ``EXPERIMENTS``: its name, the paper's figure, what
+it does, the function that runs it, the options it takes beyond the shared run options
+(``fairbench.cli_common.add_run_options``) and its default dataset.  The CLI, ``run`` and this
+package's documentation are derived from that list.
 
 Every experiment writes COMMAND.txt (the exact command line that reproduces it), a summary CSV,
-a terminal table (.txt), a markdown table (.md, with the command) and PNG figures.
+a terminal table (.txt), a markdown table (.md, with the command) and PNG figures, in
+results/<dataset>/<name>/.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from fairbench.errors import unknown_name
 from fairbench.experiments._common import ExperimentResult, RunConfig
 
-DEFAULT_DATASET = {"toy": "toy-2d", "diagnostics": "synthetic-4gmm"}
+
+def _lazy(path: str) -> Callable[..., ExperimentResult]:
+    """``module:function`` of this package, imported at the first call (the experiments import
+    matplotlib and the methods)."""
+    module, function = path.split(":")
+
+    def run(cfg: RunConfig, **options) -> ExperimentResult:
+        from fairbench.experiments import diagnostics, sweeps, toy
+
+        return getattr({"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics}[module], function)(cfg, **options)
+
+    run.__name__ = run.__qualname__ = function
+    return run
 
 
-def _runners() -> dict:
-    from fairbench.experiments import diagnostics, sweeps, toy
+@dataclass(frozen=True)
+class Experiment:
+    """One named experiment: ``run(cfg, **options)`` takes the keyword ``options`` it lists
+    (``alpha``, ``alphas``, ``fractions``, ``interventions``, ``knowledge``, ``flips``, ``method``,
+    ``validation``: the run's ``--validation-fraction``)."""
 
-    return {
-        "alpha": sweeps.run_alpha,
-        "flips": sweeps.run_flips,
-        "knowledge": sweeps.run_knowledge,
-        "firm": sweeps.run_firm,
-        "representations": sweeps.run_representations,
-        "toy": toy.run_toy,
-        "diagnostics": diagnostics.run_diagnostics,
-    }
+    name: str
+    help: str
+    run: Callable[..., ExperimentResult]
+    options: tuple[str, ...]
+    default_dataset: str | None = None
+    paper: str = ""
 
 
-def run(name: str, cfg: RunConfig, **kwargs) -> ExperimentResult:
+SWEEP = ("fractions", "interventions", "validation")
+EXPERIMENTS = (
+    Experiment("alpha", "best achievable EqOd/SP vs collective size alpha (Figure 3/10)",
+               _lazy("sweeps:run_alpha"), ("alphas", *SWEEP), paper="Figure 3 / 10"),
+    Experiment("flips", "EqOd/SP vs number of flips M at one alpha (Figure 4/11)",
+               _lazy("sweeps:run_flips"), ("alpha", *SWEEP), paper="Figure 4 / 11"),
+    Experiment("knowledge", "fronts with full vs limited majority knowledge N (Figure 5/14)",
+               _lazy("sweeps:run_knowledge"), ("alpha", "knowledge", *SWEEP), paper="Figure 5 / 14"),
+    Experiment("firm", "rb-prob vs every available firm-side method (Figure 7/12)",
+               _lazy("sweeps:run_firm"), ("alpha", *SWEEP), paper="Figure 7 / 12"),
+    Experiment("representations", "RB scores in raw features vs FARE's representation (Figure 8/13)",
+               _lazy("sweeps:run_representations"), ("alpha", *SWEEP), paper="Figure 8 / 13"),
+    Experiment("toy", "2-D toy: a handful of flips vs logistic regression (Figure 1)",
+               _lazy("toy:run_toy"), ("flips", "method"), default_dataset="toy-2d", paper="Figure 1"),
+    Experiment("diagnostics",
+               "synthetic-4gmm: counterfactual-label error rho, success S and the Proposition 3 bound (section 5)",
+               _lazy("diagnostics:run_diagnostics"), ("alphas", "interventions"), default_dataset="synthetic-4gmm",
+               paper="section 5, Prop. 3 (Eq. 10, 11), Eq. 3"),
+)
+BY_NAME = {e.name: e for e in EXPERIMENTS}
+
+
+def experiment(name: str) -> Experiment:
+    if name not in BY_NAME:
+        raise unknown_name("experiment", name, BY_NAME)
+    return BY_NAME[name]
+
+
+def run(name: str, cfg: RunConfig, **options) -> ExperimentResult:
     """Run (or resume) experiment ``name`` with ``cfg``; keyword options are the experiment's own."""
-    runners = _runners()
-    if name not in runners:
-        raise unknown_name("experiment", name, runners)
-    if name in ("alpha", "diagnostics") and "alphas" in kwargs:
-        kwargs["alphas"] = tuple(kwargs["alphas"])
-    if name == "firm" and "interventions" in kwargs:
-        names = list(kwargs.pop("interventions"))
-        user = [n for n in names if _side(n, cfg) == "user"]
-        kwargs["user"] = tuple(user) or ("rb-prob",)
-        kwargs["firm"] = [n for n in names if _side(n, cfg) == "firm"]
-    if name == "representations" and "interventions" in kwargs:
-        kwargs["methods"] = tuple(kwargs.pop("interventions"))
-    if name == "toy" and "interventions" in kwargs:
-        kwargs["method"] = kwargs.pop("interventions")[0]
-    return runners[name](cfg, **kwargs)
+    return experiment(name).run(cfg, **options)
 
 
-def _side(name: str, cfg: RunConfig) -> str:
-    from fairbench.plugins import get_registry
-
-    registry = cfg.registry or get_registry()
-    return registry.intervention(name).side
-
-
-__all__ = ["ExperimentResult", "RunConfig", "DEFAULT_DATASET", "run"]
+__all__ = ["EXPERIMENTS", "Experiment", "ExperimentResult", "RunConfig", "experiment", "run"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairbench.report import LOW_ERROR_MARGIN, best_points, pm, protocol_text  # noqa: F401 (re-exported)
+from fairbench.export import pm, protocol_text  # noqa: F401 (re-exported)
+from fairbench.report import LOW_ERROR_MARGIN, best_points  # noqa: F401 (re-exported)
 
 USER_SIDE = ("random", "rb-prob", "rb-label", "rb-dist")
 RB_METHODS = ("rb-prob", "rb-label", "rb-dist")
@@ -46,9 +47,9 @@ class RunConfig:
         """``--output`` or results/<dataset>/<experiment>/."""
         if self.output is not None:
             return Path(self.output)
-        from fairbench.runner import _default_output
+        from fairbench.runner import default_output
 
-        return _default_output(self.dataset) / experiment
+        return default_output(self.dataset) / experiment
 
     def load(self):
         """The prepared dataset (for pool sizes; pass the validation share to ``pool_size``)."""

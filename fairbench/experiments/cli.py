@@ -1,10 +1,14 @@
 """``fairbench experiment NAME ...`` and ``fairbench report ...``: argument parsing and printing."""
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
 from fairbench.argtypes import number_list
+from fairbench.cli_common import (
+    add_run_options, check_jobs, dataset_options, intervention_names, report_files_and_failures, validation_option,
+)
 from fairbench.errors import UserInputError
 
 
@@ -18,47 +22,38 @@ def _rows_or_all(text: str) -> int | None:
 _knowledge = number_list(_rows_or_all, "--knowledge takes whole numbers of majority rows or 'all'")
 
 
-EXPERIMENT_HELP = {
-    "alpha": "best achievable EqOd/SP vs collective size alpha (Figure 3/10)",
-    "flips": "EqOd/SP vs number of flips M at one alpha (Figure 4/11)",
-    "knowledge": "fronts with full vs limited majority knowledge N (Figure 5/14)",
-    "firm": "rb-prob vs every available firm-side method (Figure 7/12)",
-    "representations": "RB scores in raw features vs FARE's representation (Figure 8/13)",
-    "toy": "2-D toy: a handful of flips vs logistic regression (Figure 1)",
-    "diagnostics": "synthetic-4gmm: counterfactual-label error rho, success S and the Proposition 3 bound (section 5)",
-}
+def _add_options(q: argparse.ArgumentParser, options: tuple[str, ...]) -> None:
+    """The experiment's own options (``Experiment.options``), by keyword."""
+    add = {
+        "fractions": lambda: q.add_argument("--budget-fractions", dest="fractions", type=_floats,
+                                            help="budgets as fractions of the candidate pool"),
+        "alpha": lambda: q.add_argument("--alpha", type=float, default=0.3,
+                                        help="fraction of the minority in the collective"),
+        "alphas": lambda: q.add_argument("--alphas", type=_floats, help="collective sizes, e.g. 0.05,0.1,0.3,1"),
+        "interventions": lambda: q.add_argument("--interventions", type=intervention_names, help="comma-separated intervention names"),
+        "validation": lambda: validation_option(q, None),
+        "knowledge": lambda: q.add_argument("--knowledge", type=_knowledge,
+                                            help="majority rows the collective knows, e.g. all,1000,100,10"),
+        "flips": lambda: q.add_argument("--flips", type=int, default=None, help="number of flips M (default 6, as the paper)"),
+        "method": lambda: q.add_argument("--method", default=None, help="scoring method of the collective (default rb-prob)"),
+    }
+    for option in options:
+        add[option]()
 
 
 def add_experiment_parser(sub) -> None:
-    """Register ``experiment`` with one sub-command per named experiment."""
-    from fairbench.cli import add_run_options, intervention_names
-    from fairbench.experiments import DEFAULT_DATASET
+    """Register ``experiment`` with one sub-command per named experiment (``experiments.EXPERIMENTS``)."""
+    from fairbench.experiments import EXPERIMENTS
 
     p = sub.add_parser("experiment", help="run a named experiment of the paper and write CSV, PNG and tables")
     experiments = p.add_subparsers(dest="experiment", metavar="NAME")
-    for name, text in EXPERIMENT_HELP.items():
-        q = experiments.add_parser(name, help=text, description=text)
+    for exp in EXPERIMENTS:
+        q = experiments.add_parser(exp.name, help=exp.help, description=exp.help)
         add_run_options(q)
-        if name not in ("toy", "diagnostics"):
-            q.add_argument("--budget-fractions", type=_floats, help="budgets as fractions of the candidate pool")
-        if name in ("flips", "knowledge", "firm", "representations"):
-            q.add_argument("--alpha", type=float, default=0.3, help="fraction of the minority in the collective")
-        if name in ("alpha", "diagnostics"):
-            q.add_argument("--alphas", type=_floats, help="collective sizes, e.g. 0.05,0.1,0.3,1")
-        if name in ("alpha", "flips", "knowledge", "firm", "representations", "diagnostics"):
-            q.add_argument("--interventions", type=intervention_names, help="comma-separated intervention names")
-        if name in ("alpha", "flips", "knowledge", "firm", "representations"):
-            from fairbench.cli import validation_option
-
-            validation_option(q, None)
-        if name == "knowledge":
-            q.add_argument("--knowledge", type=_knowledge, help="majority rows the collective knows, e.g. all,1000,100,10")
-        if name == "toy":
-            q.add_argument("--flips", type=int, default=None, help="number of flips M (default 6, as the paper)")
-            q.add_argument("--method", default=None, help="scoring method of the collective (default rb-prob)")
-        q.set_defaults(handler=_experiment, experiment=name)
-        if name in DEFAULT_DATASET:
-            q.set_defaults(dataset=DEFAULT_DATASET[name])
+        _add_options(q, exp.options)
+        q.set_defaults(handler=_experiment, experiment=exp.name)
+        if exp.default_dataset:
+            q.set_defaults(dataset=exp.default_dataset)
     p.set_defaults(handler=_experiment_help, experiment_parser=p)
 
 
@@ -68,14 +63,13 @@ def _experiment_help(args) -> int:
 
 
 def _config(args):
-    from fairbench.cli import _jobs, dataset_options
     from fairbench.experiments._common import RunConfig
 
     options = dataset_options(args)
     if not options.get("drop_sensitive"):
         options.pop("drop_sensitive", None)
     return RunConfig(dataset=args.dataset, seeds=args.seeds, learner=args.learner, output=args.output,
-                     jobs=_jobs(args.jobs), fresh=args.fresh, tune=args.tune, cell_timeout=args.cell_timeout,
+                     jobs=check_jobs(args.jobs), fresh=args.fresh, tune=args.tune, cell_timeout=args.cell_timeout,
                      dataset_options=options, quiet=args.quiet,
                      validation_fraction=getattr(args, "validation_fraction", None))
 
@@ -84,13 +78,8 @@ def _experiment(args) -> int:
     from fairbench import experiments
 
     name = args.experiment
-    kwargs = {}
-    for key in ("alpha", "alphas", "interventions", "knowledge", "flips", "method"):
-        value = getattr(args, key, None)
-        if value is not None:
-            kwargs[key] = value
-    if getattr(args, "budget_fractions", None) is not None:
-        kwargs["fractions"] = args.budget_fractions
+    kwargs = {key: getattr(args, key) for key in experiments.experiment(name).options
+              if key != "validation" and getattr(args, key, None) is not None}
     if args.seeds < 1:
         raise UserInputError(f"--seeds must be at least 1, got {args.seeds}")
     cfg = _config(args)
@@ -101,8 +90,6 @@ def _experiment(args) -> int:
         print(line)
     print(f"\n{name} finished in {time.perf_counter() - start:.0f} s; outputs in {result.output}/")
     print(f"reproduce: {result.command}")
-    from fairbench.cli import report_files_and_failures
-
     return report_files_and_failures(result)
 
 

@@ -99,6 +99,7 @@ class _Oracle:
 
 
 def run_diagnostics(cfg: RunConfig, alphas=ALPHAS, interventions=METHODS) -> ExperimentResult:
+    alphas = tuple(alphas)
     from fairbench.plugins import get_registry
     from fairbench.runner import load
     from fairbench.prepared import prepare
@@ -178,7 +179,7 @@ def _options_text(info: dict) -> str:
 
 def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions) -> list[dict]:
     from fairbench.interventions.fare_space import InFareSpace
-    from fairbench.tasks import Settings, _tuned_params, _view
+    from fairbench.tasks import Settings, collective_view, tuned_params
 
     split = data.split(seed)
     Z = data.scoring_space(split.train)
@@ -189,7 +190,7 @@ def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions) -> l
         collective = form_collective(split.train, data.a, data.y, alpha, seed)
         cands, members = collective.candidates, collective.members
         m_star = int(np.sum(y_cf[cands] == 1))
-        view = _view(Z, data.y, collective, seed)
+        view = collective_view(Z, data.y, collective, seed)
         nn = _one_nn(view, y_cf[members], InFareSpace(None))
         settings = Settings(alpha=alpha, learner=cfg.learner, tune=cfg.tune)
         for name in interventions:
@@ -198,7 +199,7 @@ def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions) -> l
                 params = {}
             else:
                 iv = registry.intervention(name)
-                params = _tuned_params(iv, data, split, Z, settings)
+                params = tuned_params(iv, data, split, Z, settings)
                 scorer = iv.make(None, seed, **{**iv.params, **params})
                 scores = scorer.score(view)
             ranking = rank_candidates(scores, len(cands), seed, name)

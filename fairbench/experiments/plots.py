@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fairbench.figures import METRIC_LABEL, _pyplot, _style
+from fairbench.figures import pyplot, series_style
+from fairbench.metrics import label as metric_label
 
 
 def _finish(fig, ax_or_axes, path: Path) -> Path:
@@ -24,12 +25,12 @@ def curve_figure(summary: pd.DataFrame, x: str, y: str, path: Path, *, by: str =
                  baseline: float | None = None, xlabel: str = "", ylabel: str = "", title: str = "",
                  logx: bool = False) -> Path:
     """One line per ``by`` value of ``y`` against ``x``, optional error bars and a dashed baseline."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
     for i, (name, part) in enumerate(summary.groupby(by, sort=False)):
         part = part.sort_values(x)
         err = part[yerr].fillna(0) if yerr else None
-        ax.errorbar(part[x], part[y], yerr=err, capsize=3, label=str(name), **_style(i))
+        ax.errorbar(part[x], part[y], yerr=err, capsize=3, label=str(name), **series_style(i))
     if baseline is not None and np.isfinite(baseline):
         ax.axhline(baseline, linestyle="--", color="black", label="baseline (no collective)")
     if logx:
@@ -46,7 +47,7 @@ def panels_figure(front: pd.DataFrame, panel: str, series: str, path: Path, *, m
                   baseline: pd.Series | None = None) -> Path:
     """One panel per ``panel`` value; in each, one series of seed-mean points per ``series`` value,
     with std error bars and a line through its Pareto points.  The baseline is a black star."""
-    plt = _pyplot()
+    plt = pyplot()
     names = list(dict.fromkeys(front[panel]))
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.4), squeeze=False)
     flag = f"front_{metric}"
@@ -54,7 +55,7 @@ def panels_figure(front: pd.DataFrame, panel: str, series: str, path: Path, *, m
         part = front[front[panel] == name]
         for i, (label, s) in enumerate(part.groupby(series, sort=False)):
             s = s.sort_values(x)
-            style = _style(i)
+            style = series_style(i)
             xerr = s["error_std"].fillna(0) if x == "error_mean" else None
             ax.errorbar(s[x], s[f"{metric}_mean"], xerr=xerr, yerr=s[f"{metric}_std"].fillna(0), linestyle="none",
                         alpha=0.3, color=style["color"])
@@ -66,33 +67,6 @@ def panels_figure(front: pd.DataFrame, panel: str, series: str, path: Path, *, m
             ax.plot([bx], [baseline[f"{metric}_mean"]], "*", color="black", markersize=12, label="baseline")
         ax.set_title(f"{title}{name}")
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+        ax.set_ylabel(metric_label(metric))
         ax.legend(fontsize=8)
     return _finish(fig, axes[0], path)
-
-
-def grouped_bars(table: pd.DataFrame, group: str, bar: str, value: str, path: Path, *, err: str | None = None,
-                 ylabel: str = "", title: str = "") -> Path:
-    """Grouped bar chart: one group per ``group`` value, one bar per ``bar`` value (Figure 12)."""
-    plt = _pyplot()
-    groups = list(dict.fromkeys(table[group]))
-    bars = list(dict.fromkeys(table[bar]))
-    width = 0.8 / max(1, len(bars))
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups) * max(1, len(bars)) * 0.45 + 2), 4.8))
-    for i, name in enumerate(bars):
-        xs, ys, es = [], [], []
-        for j, g in enumerate(groups):
-            row = table[(table[group] == g) & (table[bar] == name)]
-            if row.empty or not np.isfinite(row[value].iloc[0]):
-                continue
-            xs.append(j + (i - (len(bars) - 1) / 2) * width)
-            ys.append(row[value].iloc[0])
-            es.append(row[err].iloc[0] if err and np.isfinite(row[err].iloc[0]) else 0.0)
-        color = "black" if name == "baseline" else f"C{i % 10}"
-        ax.bar(xs, ys, width=width, yerr=es, capsize=2, label=name, color=color, alpha=0.85 if name != "baseline" else 0.6)
-    ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels(groups)
-    ax.set_ylabel(ylabel or value)
-    ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
-    return _finish(fig, ax, path)

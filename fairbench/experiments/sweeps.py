@@ -44,6 +44,7 @@ def _knowledge_label(n) -> str:
 # ---------------------------------------------------------------------------------------------
 def run_alpha(cfg: RunConfig, alphas=ALPHAS, fractions=ALPHA_FRACTIONS, interventions=USER_SIDE) -> ExperimentResult:
     """Best achievable EqOd and SP (min over budgets of the seed mean) for every alpha."""
+    alphas = tuple(alphas)
     out = cfg.out_dir("alpha")
     data = cfg.load()
     vf = cfg.validation("alpha")
@@ -275,11 +276,18 @@ def firm_side_names(registry=None) -> list[str]:
             if iv.side == "firm" and iv.in_default_run and not registry.unavailable_reason(iv)]
 
 
-def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, user=("rb-prob",),
-             firm=None) -> ExperimentResult:
-    """RB-prob (or other user-side methods) against every available firm-side method."""
+def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=None) -> ExperimentResult:
+    """RB-prob (or the user-side methods among ``interventions``) against every available firm-side
+    method (or the firm-side ones among ``interventions``)."""
     out = cfg.out_dir("firm")
-    firm = list(firm) if firm is not None else firm_side_names(cfg.registry)
+    user, firm = ["rb-prob"], firm_side_names(cfg.registry)
+    if interventions is not None:
+        from fairbench.plugins import get_registry
+
+        registry = cfg.registry or get_registry()
+        sides = {n: registry.intervention(n).side for n in interventions}
+        user = [n for n, side in sides.items() if side == "user"] or user
+        firm = [n for n, side in sides.items() if side == "firm"]
     data = cfg.load()
     budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("firm")), fractions)
     run = cfg.compare(out, "firm", interventions=list(user) + firm, alpha=alpha, budgets=budgets)
@@ -359,9 +367,11 @@ def _firm_checks(summary: pd.DataFrame) -> list[str]:
 # representations (Figure 8 / 13)
 # ---------------------------------------------------------------------------------------------
 def run_representations(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS,
-                        methods=("rb-dist", "rb-label", "rb-prob")) -> ExperimentResult:
+                        interventions=("rb-dist", "rb-label", "rb-prob")) -> ExperimentResult:
     """Each RB method in raw (standardised) features vs in FARE's representation (``@fare``)."""
     from fairbench.interventions.fare_space import SUFFIX
+
+    methods = tuple(interventions)
 
     out = cfg.out_dir("representations")
     data = cfg.load()

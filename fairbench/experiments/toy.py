@@ -180,9 +180,9 @@ def _boundary(ax, model, xlim, **style) -> None:
 
 
 def _scatter(run: dict, flips: int, path, method: str, learner: str):
-    from fairbench.figures import _pyplot
+    from fairbench.figures import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     x, a, y = run["x"], run["a"], run["y"]
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     for group, marker, name in ((0, "o", "majority"), (1, "x", "minority")):
@@ -209,9 +209,9 @@ def _scatter(run: dict, flips: int, path, method: str, learner: str):
 
 
 def _curve(mean_curve: pd.DataFrame, flips: int, path):
-    from fairbench.figures import _pyplot
+    from fairbench.figures import pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     ax.errorbar(mean_curve["M"], mean_curve["eqod_mean"], yerr=mean_curve["eqod_std"], capsize=3, marker="o", label="EqOd")
     ax.errorbar(mean_curve["M"], mean_curve["error_mean"], yerr=mean_curve["error_std"], capsize=3, marker="s", label="error")

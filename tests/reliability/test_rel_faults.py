@@ -462,12 +462,12 @@ def test_full_disk_keeps_the_stored_cells_and_resumes(small_registry, tmp_path):
 
 
 def test_full_disk_while_exporting_keeps_every_cell(small_registry, tmp_path, monkeypatch):
-    import fairbench.report
+    import fairbench.export
 
     def no_space(result):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(result.output / "fronts_eqod.png"))
 
-    monkeypatch.setattr(fairbench.report, "write_outputs", no_space)
+    monkeypatch.setattr(fairbench.export, "write_outputs", no_space)
     with pytest.raises(UserInputError, match="No space left on device.*every cell is kept in .*cells.sqlite"):
         _run_small(small_registry, tmp_path, write=True)
     monkeypatch.undo()

@@ -194,9 +194,9 @@ def test_a_labels_task_changes_only_training_labels_and_records_its_flips(prepar
         flips.append((budget, y_mod, n, candidates))
         return y_mod, n
 
-    def spy_evaluate(y_true, y_pred, a):
+    def spy_evaluate(y_true, y_pred, a, *metrics):
         truths.append(np.asarray(y_true).copy())
-        return real_evaluate(y_true, y_pred, a)
+        return real_evaluate(y_true, y_pred, a, *metrics)
 
     SpyScores.views = []
     with pytest.MonkeyPatch.context() as mp:

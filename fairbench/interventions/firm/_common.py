@@ -11,6 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from fairbench.errors import UserInputError
+
 # What ``import holisticai.bias.mitigation`` needs: its package __init__ imports jax, flax, optax.
 HOLISTICAI_MODULES = ("holisticai", "jax", "flax", "optax")
 HOLISTICAI_HINT = 'pip install "holisticai[bias]"'
@@ -22,30 +24,30 @@ def check_knob(name: str, value: Any, low: float | None = None, high: float | No
                *, integer: bool = False, low_open: bool = False) -> float | int:
     """``value`` as a float (or int) inside [low, high]; a ValueError names the bad value."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"{name}={value!r} is not accepted; use a finite number")
+        raise UserInputError(f"{name}={value!r} is not accepted; use a finite number")
     if integer:
         if float(value) != int(value):
-            raise ValueError(f"{name}={value!r} is not accepted; use a whole number")
+            raise UserInputError(f"{name}={value!r} is not accepted; use a whole number")
         value = int(value)
     else:
         value = float(value)
     if low is not None and (value < low or (low_open and value == low)):
         bound = f"> {low}" if low_open else f">= {low}"
-        raise ValueError(f"{name}={value!r} is not accepted; use a value {bound}")
+        raise UserInputError(f"{name}={value!r} is not accepted; use a value {bound}")
     if high is not None and value > high:
-        raise ValueError(f"{name}={value!r} is not accepted; use a value <= {high}")
+        raise UserInputError(f"{name}={value!r} is not accepted; use a value <= {high}")
     return value
 
 
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     if value not in choices:
-        raise ValueError(f"{name}={value!r} is not accepted; use one of {', '.join(map(repr, choices))}")
+        raise UserInputError(f"{name}={value!r} is not accepted; use one of {', '.join(map(repr, choices))}")
     return value
 
 
 def check_seed(random_state: Any) -> int:
     if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral) or random_state < 0:
-        raise ValueError(f"random_state={random_state!r} is not accepted; use an integer >= 0")
+        raise UserInputError(f"random_state={random_state!r} is not accepted; use an integer >= 0")
     return int(random_state)
 
 
@@ -53,10 +55,10 @@ def binary(values: Any, what: str, n: int | None = None) -> np.ndarray:
     """``values`` as an int64 0/1 vector of length ``n``."""
     arr = np.asarray(values).ravel()
     if n is not None and len(arr) != n:
-        raise ValueError(f"{what} has {len(arr)} entries, expected {n} (one per row)")
+        raise UserInputError(f"{what} has {len(arr)} entries, expected {n} (one per row)")
     bad = ~np.isin(arr, (0, 1))
     if bad.any():
-        raise ValueError(f"{what} must hold 0/1 values; found {arr[bad][0]!r}")
+        raise UserInputError(f"{what} must hold 0/1 values; found {arr[bad][0]!r}")
     return arr.astype(np.int64)
 
 
@@ -65,11 +67,11 @@ def features(X: Any, what: str = "X") -> np.ndarray:
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be numeric: {exc}") from None
+        raise UserInputError(f"{what} must be numeric: {exc}") from None
     if arr.ndim != 2:
-        raise ValueError(f"{what} must be 2-dimensional (rows x features); got shape {arr.shape}")
+        raise UserInputError(f"{what} must be 2-dimensional (rows x features); got shape {arr.shape}")
     if np.isinf(arr).any():
-        raise ValueError(f"{what} contains infinite values")
+        raise UserInputError(f"{what} contains infinite values")
     return arr
 
 
@@ -79,9 +81,9 @@ def scores_vector(scores: Any, what: str = "scores") -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
-        raise ValueError(f"{what} must be one probability per row; got shape {arr.shape}")
+        raise UserInputError(f"{what} must be one probability per row; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)) or arr.min(initial=0.0) < 0 or arr.max(initial=0.0) > 1:
-        raise ValueError(f"{what} must be probabilities in [0, 1] (no NaN)")
+        raise UserInputError(f"{what} must be probabilities in [0, 1] (no NaN)")
     return arr
 
 
@@ -97,7 +99,7 @@ def post_fit_inputs(scores: Any, y: Any, a: Any, method: str) -> tuple[np.ndarra
 def post_predict_inputs(method: Any, scores: Any, a: Any) -> tuple[np.ndarray, np.ndarray]:
     """The scores and groups a fitted post-processor predicts from (fit first, or a clear error)."""
     if not hasattr(method, "model_"):
-        raise ValueError(f"this {type(method).__name__} is not fitted yet; call fit(scores, y, a) first")
+        raise UserInputError(f"this {type(method).__name__} is not fitted yet; call fit(scores, y, a) first")
     scores = scores_vector(scores)
     return scores, binary(a, "a", len(scores))
 
@@ -106,7 +108,7 @@ def fit_inputs(X: Any, y: Any, a: Any) -> tuple[np.ndarray, np.ndarray, np.ndarr
     X = features(X)
     n = X.shape[0]
     if n == 0:
-        raise ValueError("X has no rows; at least one training row is needed")
+        raise UserInputError("X has no rows; at least one training row is needed")
     return X, binary(y, "y", n), binary(a, "a", n)
 
 
@@ -115,7 +117,7 @@ def require_cells(y: np.ndarray, a: np.ndarray, method: str, labels: tuple[int, 
     for g in (0, 1):
         for label in labels:
             if not np.any((a == g) & (y == label)):
-                raise ValueError(
+                raise UserInputError(
                     f"{method} needs training rows with a={g} and y={label}; there are none "
                     "(each group must have both labels)"
                 )
@@ -139,7 +141,7 @@ def kept_categorical(categorical: Sequence[int], n_features: int, dropped: int |
     for j in categorical or ():
         j = int(j)
         if not 0 <= j < n_features:
-            raise ValueError(f"categorical column index {j} is out of range for {n_features} features")
+            raise UserInputError(f"categorical column index {j} is out of range for {n_features} features")
         if dropped is not None and j == dropped:
             continue
         out.append(j - 1 if dropped is not None and j > dropped else j)
@@ -150,7 +152,7 @@ def check_sensitive(sensitive: Any, n_features: int) -> int | None:
     if sensitive is None:
         return None
     if isinstance(sensitive, bool) or not isinstance(sensitive, numbers.Integral) or not 0 <= sensitive < n_features:
-        raise ValueError(f"sensitive={sensitive!r} is not accepted; use a column index in 0..{n_features - 1} or None")
+        raise UserInputError(f"sensitive={sensitive!r} is not accepted; use a column index in 0..{n_features - 1} or None")
     return int(sensitive)
 
 

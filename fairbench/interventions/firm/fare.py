@@ -30,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from fairbench.contract import Intervention
+from fairbench.errors import UserInputError
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     binary,
@@ -73,7 +74,7 @@ class Fare:
         self.metric = check_choice("metric", metric, METRICS)
         self.val_split = check_knob("val_split", val_split, 0.0, 1.0, low_open=True)
         if self.val_split >= 1.0:
-            raise ValueError(f"val_split={val_split!r} is not accepted; use a fraction in (0, 1)")
+            raise UserInputError(f"val_split={val_split!r} is not accepted; use a fraction in (0, 1)")
 
     # -- encoding ------------------------------------------------------------------------------
     def _fit_encoding(self, X: np.ndarray) -> None:
@@ -94,7 +95,7 @@ class Fare:
     def _encode(self, X) -> np.ndarray:
         X = features(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, FARE was fitted on {self.n_features_in_}")
+            raise UserInputError(f"X has {X.shape[1]} features, FARE was fitted on {self.n_features_in_}")
         Xk = drop_column(X, self.sensitive_)
         return np.where(np.isnan(Xk), self.fill_[None, :], Xk)
 
@@ -106,7 +107,7 @@ class Fare:
         n = len(y)
         n_d2 = int(round(self.val_split * n))
         if n_d2 < 1 or n - n_d2 < 1:
-            raise ValueError(f"fare needs rows in both D1 and D2; {n} training rows with val_split={self.val_split}")
+            raise UserInputError(f"fare needs rows in both D1 and D2; {n} training rows with val_split={self.val_split}")
         perm = np.random.default_rng(self.random_state).permutation(n)
         d1, d2 = np.sort(perm[n_d2:]), np.sort(perm[:n_d2])
         self._fit_encoding(X[d1])  # the cell map may depend on D1 only, or the bound is void
@@ -134,7 +135,7 @@ class Fare:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "tree_"):
-            raise ValueError("this FARE object is not fitted yet; call fit(X, y, a) first")
+            raise UserInputError("this FARE object is not fitted yet; call fit(X, y, a) first")
 
     # -- certificate ---------------------------------------------------------------------------
     def certify(self, X_test, a_test, y=None) -> dict:

@@ -40,6 +40,7 @@ from typing import Sequence
 import numpy as np
 
 from fairbench.contract import Intervention
+from fairbench.errors import UserInputError
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     HOLISTICAI_HINT,
@@ -85,7 +86,7 @@ class LFR:
     def fit(self, X, y, a) -> "LFR":
         X, y, a = fit_inputs(X, y, a)
         if len(np.unique(a)) < 2:
-            raise ValueError(f"{self._name} needs training rows from both groups (a=0 and a=1)")
+            raise UserInputError(f"{self._name} needs training rows from both groups (a=0 and a=1)")
         self.encoder_ = TabularEncoder(self.categorical, self.sensitive).fit(X)
         Z = self.encoder_.transform(X)
         rows = _stratified_rows(y, a, self.max_fit_rows, self.random_state)
@@ -115,10 +116,10 @@ class LFR:
 
     def _encoded(self, X, a) -> np.ndarray:
         if not hasattr(self, "encoder_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit(X, y, a) first")
+            raise UserInputError(f"this {type(self).__name__} is not fitted yet; call fit(X, y, a) first")
         X = features(X)
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the representation was fitted on {self.n_features_in_}")
+            raise UserInputError(f"X has {X.shape[1]} features, the representation was fitted on {self.n_features_in_}")
         binary(a, "a", X.shape[0])
         return self.encoder_.transform(X)
 

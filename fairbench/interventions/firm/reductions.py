@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from fairbench.contract import Intervention
+from fairbench.errors import UserInputError
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     FAIRLEARN_HINT,
@@ -101,11 +102,11 @@ def _constraint(name: str, difference_bound: float | None = None):
 def _check_fit(X, y, a, method: str, constraint: str):
     X, y, a = fit_inputs(X, y, a)
     if len(np.unique(y)) < 2:
-        raise ValueError(f"{method} needs both labels in the training rows")
+        raise UserInputError(f"{method} needs both labels in the training rows")
     if constraint == "eo":
         require_cells(y, a, method)
     elif len(np.unique(a)) < 2:
-        raise ValueError(f"{method} needs training rows from both groups (a=0 and a=1)")
+        raise UserInputError(f"{method} needs training rows from both groups (a=0 and a=1)")
     return X, y, a
 
 
@@ -124,10 +125,10 @@ def oracle_estimator(learner, random_state: int, oracle: str, learner_params: di
 
 def _check_predict(X, a, fitted: bool, n_features: int, method: str):
     if not fitted:
-        raise ValueError(f"this {method} object is not fitted yet; call fit(X, y, a, learner) first")
+        raise UserInputError(f"this {method} object is not fitted yet; call fit(X, y, a, learner) first")
     X = features(X)
     if X.shape[1] != n_features:
-        raise ValueError(f"X has {X.shape[1]} features, {method} was fitted on {n_features}")
+        raise UserInputError(f"X has {X.shape[1]} features, {method} was fitted on {n_features}")
     binary(a, "a", X.shape[0])
     return X
 
