@@ -21,12 +21,16 @@ from fairbench.testing.kit import (
 
 # --- intervention checks ----------------------------------------------------------------------
 
+def _first_problem(obj, problems: list[str], rule: str) -> None:
+    """A declaration check: the shared rules' first complaint, if any, as the kit's failure."""
+    if problems:
+        raise _fail(obj, rule, problems[0])
+
+
 @_rule
 def check_declaration(iv: Intervention) -> None:
     """The fields the harness reads: stage, side, knob, grid, params, tune, requires."""
-    problems = Intervention.problems(iv)  # also for a non-Intervention object: the rules say what it is
-    if problems:
-        raise _fail(iv, "check_declaration", problems[0])
+    _first_problem(iv, Intervention.problems(iv), "check_declaration")  # a non-Intervention too: the rules say what it is
 
 
 def _tune_combinations(iv: Intervention, limit: int = 12) -> list[dict]:
@@ -270,9 +274,7 @@ def _loaded(spec: DatasetSpec, rule: str, drop_sensitive: bool = False, fresh: b
 
 @_rule
 def check_dataset_declaration(spec: DatasetSpec) -> None:
-    problems = DatasetSpec.problems(spec)
-    if problems:
-        raise _fail(spec, "check_dataset_declaration", problems[0])
+    _first_problem(spec, DatasetSpec.problems(spec), "check_dataset_declaration")
 
 
 @_rule
@@ -351,9 +353,7 @@ def _metric_cases() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
 
 @_rule
 def check_metric_declaration(metric: Metric) -> None:
-    problems = Metric.problems(metric)
-    if problems:
-        raise _fail(metric, "check_metric_declaration", problems[0])
+    _first_problem(metric, Metric.problems(metric), "check_metric_declaration")
 
 
 @_rule
