@@ -26,9 +26,7 @@ HSLS_CSV = FIXTURES / "hsls_knn_impute_sample.csv"
 
 def _loader(name: str):
     """The loader the dataset plugin registers under ``name`` (the one place names meet loaders)."""
-    specs: list[DatasetSpec] = []
-    dataset_plugin.fairbench_register_datasets(register=specs.append)
-    return {spec.name: spec.loader for spec in specs}[name]
+    return {spec.name: spec.loader for spec in dataset_plugin.builtin_specs()}[name]
 
 
 @pytest.fixture(autouse=True)

@@ -67,6 +67,8 @@ GRID = tuple(DEFAULT_AZ * f for f in (0.1, 1.0, 10.0))
 class LFR:
     """``fit(X, y, a)`` learns the prototypes with the exact gradient; ``transform(X, a)`` returns x̂."""
 
+    _name = NAME  # in error messages; the library variant says its own
+
     def __init__(self, Az: float = DEFAULT_AZ, random_state: int = 0, categorical: Sequence[int] = (),
                  sensitive: int | None = None, max_fit_rows: int | None = None, k: int = PROTOTYPES,
                  Ax: float = AX, Ay: float = AY, maxiter: int = MAXITER, maxfun: int = MAXFUN):
@@ -93,8 +95,6 @@ class LFR:
         self._optimise(Z[rows], y[rows], a[rows])
         self.n_features_in_ = X.shape[1]
         return self
-
-    _name = NAME
 
     def _optimise(self, Z: np.ndarray, y: np.ndarray, a: np.ndarray) -> None:
         from scipy.optimize import minimize
