@@ -12,7 +12,7 @@ import sys
 
 from fairbench.argtypes import names, number_list
 from fairbench.cli_common import (  # noqa: F401  (shared with fairbench.experiments.cli, kept importable here)
-    EXIT_FAILED_CELLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, add_run_options, check_jobs, dataset_options,
+    cache_argument, EXIT_FAILED_CELLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, add_run_options, check_jobs, dataset_options,
     intervention_names, report_files_and_failures, report_problems, validation_option,
 )
 from fairbench.errors import FairbenchError
@@ -59,10 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plugins", help="installed plugins, their versions and what they provide")
     p.set_defaults(handler=_plugins)
 
-    from fairbench.experiments.cli import add_experiment_parser, add_report_parser
+    from fairbench.experiments.cli import add_experiment_parser, add_report_parser, add_reproduce_parser
 
     add_experiment_parser(sub)
     add_report_parser(sub)
+    add_reproduce_parser(sub)
     return parser
 
 
@@ -78,6 +79,7 @@ def _compare(args) -> int:
         executor=args.executor, scheduler=args.scheduler,
         cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), quiet=args.quiet,
         validation_fraction=args.validation_fraction, fairness_metrics=args.fairness_metric,
+        cache=cache_argument(args),
     )
     return summarize(result)
 
@@ -86,7 +88,8 @@ def summarize(result) -> int:
     """The per-knob table, then where everything went and how to go on; the exit code says whether anything failed."""
     print(result.table())
     print_ranked_summary(result)
-    print(f"\n{result.computed} cells computed, {result.reused} reused from {result.output}/cells.sqlite")
+    cached = f" ({result.from_cache} of them from the shared cell cache)" if result.from_cache else ""
+    print(f"\n{result.computed} cells computed, {result.reused} reused from {result.output}/cells.sqlite{cached}")
     from fairbench.next_steps import outputs_lines
 
     for line in outputs_lines(result):

@@ -57,6 +57,24 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="an option of the dataset's loader, e.g. year=all for acs-employment (repeatable; "
                         "`fairbench list --dataset NAME` shows them)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_cache_options(p)
+
+
+def add_cache_options(p: argparse.ArgumentParser) -> None:
+    """--cache / --no-cache: the shared cell cache (fairbench.cache)."""
+    p.add_argument("--cache", metavar="DIR", help="shared cell cache that every run reads before it fits "
+                   "(default: $FAIRBENCH_CACHE or the user cache folder, e.g. ~/.cache/fairbench)")
+    p.add_argument("--no-cache", dest="use_cache", action="store_false",
+                   help="neither read nor fill the shared cell cache (the output folder's own store still resumes)")
+
+
+def cache_argument(args):
+    """What ``compare(cache=...)`` gets from --cache / --no-cache."""
+    if not getattr(args, "use_cache", True):
+        if getattr(args, "cache", None):
+            raise UserInputError("--cache and --no-cache contradict each other; give one")
+        return False
+    return getattr(args, "cache", None)
 
 
 def dataset_options(args) -> dict:

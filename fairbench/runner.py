@@ -11,7 +11,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,7 @@ class CompareResult:
     warnings: list[str] = field(default_factory=list)   # printed before the run: e.g. few test rows per group
     unavailable: list[str] = field(default_factory=list)  # requested by name but not installable here
     files: list[Path] = field(default_factory=list)
+    from_cache: int = 0  # of the reused cells, how many came from the shared cell cache
     metrics: tuple[Metric, ...] = BUILTIN_METRICS  # the registered metrics the cells were scored by
     fairness_metrics: tuple[str, ...] = ("eqod", "sp")  # the unfairness axes of the table and figures
 
@@ -148,12 +149,37 @@ def select_interventions(registry: Registry, names: Iterable[str] | None) -> tup
     return runnable, skipped
 
 
-def default_budgets(data: Prepared, alpha: float, majority_knowledge: int | None,
-                    validation_fraction: float = 0.0) -> tuple[int, ...]:
-    """Budgets as fractions of the candidate pool of seed 0, so every seed uses the same M values."""
-    collective = form_collective(data.split(0, validation_fraction).train, data.a, data.y, alpha, 0, majority_knowledge)
-    n = len(collective.candidates)
-    return tuple(sorted({int(round(f * n)) for f in DEFAULT_BUDGET_FRACTIONS}))
+def pool_size(data: Prepared, alpha: float, validation_fraction: float = 0.0, seed: int = 0) -> int:
+    """The candidates (collective members with y=0) of seed ``seed`` at ``alpha``; the majority
+    rows the collective knows do not change who the candidates are."""
+    return len(form_collective(data.split(seed, validation_fraction).train, data.a, data.y, alpha, seed).candidates)
+
+
+def check_fractions(fractions) -> tuple[float, ...]:
+    values = []
+    for f in fractions:
+        if isinstance(f, bool) or not isinstance(f, (int, float, np.integer, np.floating)) or not 0 <= float(f) <= 1:
+            raise UserInputError(f"budget fractions must be numbers in [0, 1] (shares of the candidate pool), got {f!r}")
+        values.append(float(f))
+    if not values:
+        raise UserInputError("budget fractions is an empty list; pass None for the default grid")
+    return tuple(values)
+
+
+def budgets_from_fractions(data: Prepared, fractions, alpha: float, validation_fraction: float = 0.0,
+                           reference_alpha: float | None = None) -> tuple[int, ...]:
+    """Budgets M as fractions of seed 0's candidate pool, so every seed uses the same M values.
+
+    With ``reference_alpha`` the fractions are of the pool at that alpha (the alpha sweep: the same
+    absolute M at every alpha); values at or above this run's own pool are replaced by the pool.
+    """
+    fractions = check_fractions(fractions)
+    pool = pool_size(data, alpha, validation_fraction)
+    if reference_alpha is None:
+        return tuple(sorted({int(round(f * pool)) for f in fractions}))
+    reference = pool_size(data, check_alpha(reference_alpha), validation_fraction)
+    grid = {int(round(f * reference)) for f in fractions}
+    return tuple(sorted({b for b in grid if b < pool} | {pool}))
 
 
 def _identity(data: Prepared, options: dict, iv: Intervention, knob, seed: int, settings: Settings) -> dict:
@@ -247,31 +273,36 @@ def _execute_dask(data: Prepared, tasks: list[Task], settings: Settings, baselin
         client.close()
 
 
-def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, seeds: int | Iterable[int] = DEFAULT_SEEDS,
-            alpha: float = 0.3, budgets: Iterable[int] | None = None, majority_knowledge: int | None = None,
-            learner: str = "hgb", output: str | os.PathLike | None = None, jobs: int | None = None,
-            fresh: bool = False, executor: str = "local", scheduler: str | None = None,
-            tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
-            params: dict | None = None, quiet: bool = False, write: bool = True,
-            registry: Registry | None = None,
-            validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
-            fairness_metrics: Iterable[str] = ("eqod", "sp")) -> CompareResult:
-    """Run (or resume) a comparison and return its cells and fronts, as ``fairbench compare`` does.
+@dataclass
+class PlannedRun:
+    """A comparison's cells, planned but not yet computed: what ``compare`` runs and what
+    ``fairbench reproduce --dry-run`` counts."""
 
-    The parameters mirror the command's options and defaults: ``interventions`` None runs every
-    available one (an empty list is an error); ``seeds`` is a count (seeds 0..N-1) or explicit
-    seed values; ``budgets`` None uses fractions of the candidate pool; ``output`` None writes to
-    ``results/<dataset>/``; ``jobs`` None (or 0) uses every core, results do not depend on it;
-    ``dataset_options`` are the loader's options (``--dataset-option``; ``fairbench list --dataset
-    NAME`` shows them); ``quiet`` hides the progress bar (warnings still go to stderr);
-    ``write=False`` keeps tables and figures in memory only; ``validation_fraction`` of each
-    seed's training rows is held out to choose operating points on, 0 is the paper's protocol
-    (docs/protocol.md); ``fairness_metrics`` are the registered fairness metrics whose fronts the
-    table marks (the first) and the figures draw (each), fronts.csv holds them all.  Cells already
-    in the output directory's store are reused unless ``fresh``.
-    """
+    dataset: str
+    data: Prepared
+    settings: Settings
+    tasks: list[Task]
+    output: Path
+    problems: list[str]
+    unavailable: list[str]
+    warnings: list[str]
+    fairness_metrics: tuple[str, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [key for t in self.tasks for _, key in t.cells]
+
+
+def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = None,
+                 seeds: int | Iterable[int] = DEFAULT_SEEDS, alpha: float = 0.3, budgets: Iterable[int] | None = None,
+                 majority_knowledge: int | None = None, learner: str = "hgb", output: str | os.PathLike | None = None,
+                 tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
+                 params: dict | None = None, registry: Registry | None = None,
+                 validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
+                 fairness_metrics: Iterable[str] = ("eqod", "sp"), budget_fractions: Iterable[float] | None = None,
+                 budget_reference_alpha: float | None = None) -> PlannedRun:
+    """Check a comparison's arguments, load its data and list its cells and their keys (no fit)."""
     registry = registry or get_registry()
-    jobs = resolve_jobs(jobs)
     metrics = tuple(registry.metrics.values())
     fairness_metrics = check_fairness_metrics(fairness_metrics, metrics)
     check_alpha(alpha)
@@ -283,6 +314,8 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         raise UserInputError(f"--majority-knowledge must be a whole number of rows >= 0, got {majority_knowledge!r}")
     if cell_timeout is not None and not (isinstance(cell_timeout, (int, float)) and 0 < cell_timeout < float("inf")):
         raise UserInputError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout!r}")
+    if budgets is not None and budget_fractions is not None:
+        raise UserInputError("pass budgets (numbers of flips) or budget fractions (shares of the pool), not both")
     make_learner(learner, 0)  # unknown learner: clear error before any work
     chosen, skipped = select_interventions(registry, interventions)
     problems = list(registry.problems) + ([] if interventions is not None else skipped)
@@ -292,34 +325,91 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     data.name = dataset
     _check_missing_values(data, learner)
     warned = [w for w in [check_group_sizes(data, seed_list)] if w]
-    for line in warned:
-        if line not in _PRINTED_WARNINGS:  # an experiment's many compare calls on one dataset: once
-            _PRINTED_WARNINGS.add(line)
-            print(f"fairbench: warning: {line}", file=sys.stderr)
-    budget_values = (check_budgets(budgets) if budgets is not None
-                     else default_budgets(data, alpha, majority_knowledge, validation_fraction))
+    if budgets is not None:
+        budget_values = check_budgets(budgets)
+    else:
+        budget_values = budgets_from_fractions(data, DEFAULT_BUDGET_FRACTIONS if budget_fractions is None
+                                               else budget_fractions, alpha, validation_fraction, budget_reference_alpha)
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
                         cell_timeout=cell_timeout, params=params or {}, validation_fraction=validation_fraction,
                         metrics=metrics)
     tasks = plan(data, options, chosen, seed_list, budget_values, settings)
     out_dir = Path(output) if output is not None else default_output(dataset)
-    store = ResultStore(out_dir)
+    return PlannedRun(dataset, data, settings, tasks, out_dir, problems, unavailable, warned, fairness_metrics)
+
+
+def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, seeds: int | Iterable[int] = DEFAULT_SEEDS,
+            alpha: float = 0.3, budgets: Iterable[int] | None = None, majority_knowledge: int | None = None,
+            learner: str = "hgb", output: str | os.PathLike | None = None, jobs: int | None = None,
+            fresh: bool = False, executor: str = "local", scheduler: str | None = None,
+            tune: bool = True, cell_timeout: float | None = None, dataset_options: dict | None = None,
+            params: dict | None = None, quiet: bool = False, write: bool = True,
+            registry: Registry | None = None,
+            validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
+            fairness_metrics: Iterable[str] = ("eqod", "sp"), budget_fractions: Iterable[float] | None = None,
+            budget_reference_alpha: float | None = None, cache: str | os.PathLike | bool | None = None,
+            on_cells: Callable[[int], None] | None = None) -> CompareResult:
+    """Run (or resume) a comparison and return its cells and fronts, as ``fairbench compare`` does.
+
+    The parameters mirror the command's options and defaults: ``interventions`` None runs every
+    available one (an empty list is an error); ``seeds`` is a count (seeds 0..N-1) or explicit
+    seed values; ``budgets`` None uses ``budget_fractions`` of seed 0's candidate pool (default
+    DEFAULT_BUDGET_FRACTIONS; ``budget_reference_alpha``: of the pool at that alpha, capped at
+    this run's pool); ``output`` None writes to ``results/<dataset>/``; ``jobs`` None (or 0) uses
+    every core, results do not depend on it; ``dataset_options`` are the loader's options
+    (``--dataset-option``; ``fairbench list --dataset NAME`` shows them); ``quiet`` hides the
+    progress bar (warnings still go to stderr); ``write=False`` keeps tables and figures in
+    memory only; ``validation_fraction`` of each seed's training rows is held out to choose
+    operating points on, 0 is the paper's protocol (docs/protocol.md); ``fairness_metrics`` are
+    the registered fairness metrics whose fronts the table marks (the first) and the figures
+    draw (each), fronts.csv holds them all.  Cells already in the output directory's store are
+    reused unless ``fresh``, and so are cells of any earlier run in the shared cell cache
+    (``cache``: a directory, None for the default, False for none; ``fairbench.cache``).
+    ``on_cells(n)`` is called as each task's n cells are written.
+    """
+    from fairbench.cache import open_cache
+
+    jobs = resolve_jobs(jobs)
+    run = plan_compare(dataset, interventions, seeds, alpha, budgets, majority_knowledge, learner, output, tune,
+                       cell_timeout, dataset_options, params, registry, validation_fraction, fairness_metrics,
+                       budget_fractions, budget_reference_alpha)
+    for line in run.warnings:
+        if line not in _PRINTED_WARNINGS:  # an experiment's many compare calls on one dataset: once
+            _PRINTED_WARNINGS.add(line)
+            print(f"fairbench: warning: {line}", file=sys.stderr)
+    metrics = run.settings.metrics
+    store = ResultStore(run.output)
+    shared = open_cache(cache, exclude=run.output)
     try:
         store.lock()
-        all_keys = [key for t in tasks for _, key in t.cells]
+        all_keys = run.keys
         if fresh:
             store.delete(all_keys)
         done = store.existing(all_keys)
-        computed = _run(store, data, tasks, settings, Executor(executor, jobs, scheduler), done, not quiet)
+        from_cache = 0
+        if shared is not None and not fresh:
+            hits = shared.rows([k for k in all_keys if k not in done])
+            if hits:
+                store.put(hits)
+                done |= {row["key"] for row in hits}
+                from_cache = len(hits)
+        sinks = [store] + ([shared] if shared is not None else [])
+        computed = _run(sinks, run.data, run.tasks, run.settings, Executor(executor, jobs, scheduler), done,
+                        not quiet, on_cells)
         rows = store.rows(all_keys)
+        if shared is not None:  # cells this folder had before the cache knew them serve other runs too
+            known = shared.existing(all_keys)
+            shared.put([row for row in rows if row["key"] not in known])
         cells = _cells_frame(rows, metrics)
-        result = CompareResult(dataset, cells, fronts(cells, metrics), out_dir, computed, len(all_keys) - computed,
-                               problems=problems, unavailable=unavailable, warnings=warned, metrics=metrics,
-                               fairness_metrics=fairness_metrics)
+        result = CompareResult(dataset, cells, fronts(cells, metrics), run.output, computed, len(all_keys) - computed,
+                               problems=run.problems, unavailable=run.unavailable, warnings=run.warnings,
+                               metrics=metrics, fairness_metrics=run.fairness_metrics, from_cache=from_cache)
         if write:  # still holding the lock: two runs never interleave their exported files
             result.files = _write_outputs(result, store)
     finally:
         store.close()
+        if shared is not None:
+            shared.close()
     return result
 
 
@@ -382,9 +472,10 @@ def _write_outputs(result: CompareResult, store: ResultStore) -> list[Path]:
             "free space or fix permissions and run the same command again (nothing is recomputed)") from None
 
 
-def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settings, executor: Executor, done: set,
-         progress: bool) -> int:
-    """Compute every missing cell; returns how many were computed."""
+def _run(sinks: list[ResultStore], data: Prepared, tasks: list[Task], settings: Settings, executor: Executor,
+         done: set, progress: bool, on_cells: Callable[[int], None] | None = None) -> int:
+    """Compute every missing cell, writing each task's rows to every store in ``sinks`` (the
+    run's own, then the shared cache); returns how many were computed."""
     from tqdm import tqdm
 
     def missing(task: Task) -> Task:
@@ -403,23 +494,23 @@ def _run(store: ResultStore, data: Prepared, tasks: list[Task], settings: Settin
         for task, result in executor.run(data, first, settings, {}):
             baselines[task.seed] = {"row": result.rows[0], "probabilities": result.probabilities}
             if task.cells[0][1] not in done:
-                _stamp(result.rows, data)
-                store.put(result.rows)
-                computed += 1
-                bar.update(1)
+                computed += _put(sinks, result.rows, data, bar, on_cells)
         for task, result in executor.run(data, rest, settings, baselines):
-            _stamp(result.rows, data)
-            store.put(result.rows)
-            computed += len(result.rows)
-            bar.update(len(result.rows))
+            computed += _put(sinks, result.rows, data, bar, on_cells)
     finally:
         bar.close()
     return computed
 
 
-def _stamp(rows: list[dict], data: Prepared) -> None:
+def _put(sinks: list[ResultStore], rows: list[dict], data: Prepared, bar, on_cells) -> int:
     for row in rows:
         row["dataset"] = data.name
+    for store in sinks:
+        store.put(rows)
+    bar.update(len(rows))
+    if on_cells is not None:
+        on_cells(len(rows))
+    return len(rows)
 
 
 def _cells_frame(rows: list[dict], metrics=BUILTIN_METRICS) -> pd.DataFrame:

@@ -29,6 +29,28 @@ def cell_key(identity: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def stored_keys(directory: str | os.PathLike, keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` the store in ``directory`` holds, read-only: nothing is created, and a
+    folder without a store holds none (``fairbench reproduce --dry-run`` counts with this)."""
+    path = Path(directory) / STORE_NAME
+    if not path.is_file():
+        return set()
+    keys = list(keys)
+    found: set[str] = set()
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                found.update(k for (k,) in db.execute(f"SELECT key FROM cells WHERE key IN ({marks})", chunk))
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot read the result store {path}: {exc}") from None
+    return found
+
+
 class ResultStore:
     """Cells of every run written into one output directory."""
 

@@ -24,6 +24,13 @@ def one_worker_unless_asked(monkeypatch):
     monkeypatch.setattr("fairbench.runner.default_jobs", lambda: 1)
 
 
+@pytest.fixture(autouse=True)
+def own_cell_cache(monkeypatch, tmp_path):
+    """Every test gets an empty shared cell cache of its own (the user's cache is never touched,
+    and no test reuses another test's cells)."""
+    monkeypatch.setenv("FAIRBENCH_CACHE", str(tmp_path / "fairbench-cache"))
+
+
 def biased_data(n: int = 1500, minority: float = 0.2, seed: int = 0, name: str = "toy") -> Dataset:
     """Two features; the minority's features are shifted so a learner under-predicts its y=1."""
     rng = np.random.default_rng(seed)

@@ -9,7 +9,7 @@ import pytest
 from fairbench import Intervention, hookimpl
 from fairbench.errors import UserInputError
 from fairbench.prepared import prepare
-from fairbench.runner import DEFAULT_BUDGET_FRACTIONS, VALIDATION_COLUMNS, compare, default_budgets
+from fairbench.runner import DEFAULT_BUDGET_FRACTIONS, VALIDATION_COLUMNS, budgets_from_fractions, compare
 
 from conftest import GroupThreshold, biased_data
 
@@ -114,7 +114,7 @@ def test_default_budget_grid_is_dense_at_small_budgets_and_as_long_as_before(reg
     assert len(DEFAULT_BUDGET_FRACTIONS) == 9  # as many cells as the earlier linear grid
     assert sum(f <= 0.15 for f in DEFAULT_BUDGET_FRACTIONS) >= 5
     data = prepare(biased_data(n=1500))
-    assert default_budgets(data, 0.3, None, 0.2) == default_budgets(data, 0.3, None, 0.2)
+    assert budgets_from_fractions(data, DEFAULT_BUDGET_FRACTIONS, 0.3, 0.2) == budgets_from_fractions(data, DEFAULT_BUDGET_FRACTIONS, 0.3, 0.2)
 
 
 def test_known_effect_is_better_and_a_copy_of_the_baseline_is_indistinguishable(spy_registry, tmp_path):

@@ -49,14 +49,25 @@ def test_every_image_on_the_page_exists():
         assert (PAGE.parent / link).resolve().is_file(), link
 
 
-def test_builder_demotes_headings_and_rejects_a_missing_file(tmp_path, monkeypatch):
-    builder = _builder()
-    monkeypatch.setattr(builder, "ROOT", tmp_path)
+def test_builder_demotes_headings_and_rejects_a_missing_file(tmp_path):
+    from fairbench.errors import UserInputError
+    from fairbench.reproduction_page import build
+
     (tmp_path / "r.md").write_text("# title\n\nProduced by\n\n    cmd\n\n| a |\n|---|\n| 1 |\n")
-    page = builder.build("## section\n<!-- include r.md -->\ntext")
+    page = build("## section\n<!-- include r.md -->\ntext", tmp_path)
     assert "#### title" in page and "## section" in page and "| 1 |" in page and page.endswith("text\n")
-    with pytest.raises(SystemExit, match="missing.md"):
-        builder.build("<!-- include missing.md -->")
+    with pytest.raises(UserInputError, match="missing.md"):
+        build("<!-- include missing.md -->", tmp_path)
+    assert "Not part of this run: `missing.md`" in build("<!-- include missing.md -->", tmp_path, missing_ok=True)
+
+
+def test_builder_reads_the_results_of_another_root(tmp_path):
+    from fairbench.reproduction_page import build
+
+    (tmp_path / "elsewhere" / "adult").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "adult" / "t.md").write_text("| b |\n|---|\n| 2 |\n")
+    page = build("<!-- include results/adult/t.md -->", tmp_path, results=tmp_path / "elsewhere")
+    assert "| 2 |" in page
 
 
 def test_leaderboard_is_what_fairbench_report_writes(monkeypatch):

@@ -23,7 +23,7 @@ def _lazy(path: str) -> Callable[..., ExperimentResult]:
     matplotlib and the methods)."""
     module, function = path.split(":")
 
-    def run(cfg: RunConfig, **options) -> ExperimentResult:
+    def run(cfg: RunConfig, **options):
         from fairbench.experiments import diagnostics, sweeps, toy
 
         return getattr({"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics}[module], function)(cfg, **options)
@@ -44,20 +44,28 @@ class Experiment:
     options: tuple[str, ...]
     default_dataset: str | None = None
     paper: str = ""
+    #: ``calls(cfg, **options)``: the comparisons ``run`` makes, without running them (None: the
+    #: experiment computes its own cells outside ``compare`` and the shared cache)
+    calls: Callable[..., list] | None = None
 
 
 SWEEP = ("fractions", "interventions", "validation")
 EXPERIMENTS = (
     Experiment("alpha", "best achievable EqOd/SP vs collective size alpha (Figure 3/10)",
-               _lazy("sweeps:run_alpha"), ("alphas", *SWEEP), paper="Figure 3 / 10"),
+               _lazy("sweeps:run_alpha"), ("alphas", *SWEEP), paper="Figure 3 / 10",
+               calls=_lazy("sweeps:alpha_calls")),
     Experiment("flips", "EqOd/SP vs number of flips M at one alpha (Figure 4/11)",
-               _lazy("sweeps:run_flips"), ("alpha", *SWEEP), paper="Figure 4 / 11"),
+               _lazy("sweeps:run_flips"), ("alpha", *SWEEP), paper="Figure 4 / 11",
+               calls=_lazy("sweeps:flips_calls")),
     Experiment("knowledge", "fronts with full vs limited majority knowledge N (Figure 5/14)",
-               _lazy("sweeps:run_knowledge"), ("alpha", "knowledge", *SWEEP), paper="Figure 5 / 14"),
+               _lazy("sweeps:run_knowledge"), ("alpha", "knowledge", *SWEEP), paper="Figure 5 / 14",
+               calls=_lazy("sweeps:knowledge_calls")),
     Experiment("firm", "rb-prob vs every available firm-side method (Figure 7/12)",
-               _lazy("sweeps:run_firm"), ("alpha", *SWEEP), paper="Figure 7 / 12"),
+               _lazy("sweeps:run_firm"), ("alpha", *SWEEP), paper="Figure 7 / 12",
+               calls=_lazy("sweeps:firm_calls")),
     Experiment("representations", "RB scores in raw features vs FARE's representation (Figure 8/13)",
-               _lazy("sweeps:run_representations"), ("alpha", *SWEEP), paper="Figure 8 / 13"),
+               _lazy("sweeps:run_representations"), ("alpha", *SWEEP), paper="Figure 8 / 13",
+               calls=_lazy("sweeps:representations_calls")),
     Experiment("toy", "2-D toy: a handful of flips vs logistic regression (Figure 1)",
                _lazy("toy:run_toy"), ("flips", "method"), default_dataset="toy-2d", paper="Figure 1"),
     Experiment("diagnostics",
@@ -74,9 +82,16 @@ def experiment(name: str) -> Experiment:
     return BY_NAME[name]
 
 
+def calls(name: str, cfg: RunConfig, **options) -> list:
+    """The comparisons experiment ``name`` would run with ``cfg`` (``CompareCall``s; [] when it
+    computes its cells on its own)."""
+    exp = experiment(name)
+    return exp.calls(cfg, **options) if exp.calls else []
+
+
 def run(name: str, cfg: RunConfig, **options) -> ExperimentResult:
     """Run (or resume) experiment ``name`` with ``cfg``; keyword options are the experiment's own."""
     return experiment(name).run(cfg, **options)
 
 
-__all__ = ["EXPERIMENTS", "Experiment", "ExperimentResult", "RunConfig", "experiment", "run"]
+__all__ = ["EXPERIMENTS", "Experiment", "ExperimentResult", "RunConfig", "calls", "experiment", "run"]

@@ -36,6 +36,8 @@ class RunConfig:
     quiet: bool = False
     registry: object | None = None  # tests pass a registry with extra plugins
     validation_fraction: float | None = None  # None: the experiment's default (VALIDATION_DEFAULTS)
+    cache: object = None  # the shared cell cache: a folder, None for the default, False for none (fairbench.cache)
+    on_cells: object = None  # called with n as each task's n cells are written (fairbench reproduce's progress)
 
     def validation(self, experiment: str) -> float:
         """The validation share this experiment runs with."""
@@ -51,30 +53,23 @@ class RunConfig:
 
         return default_output(self.dataset) / experiment
 
-    def load(self):
-        """The prepared dataset (for pool sizes; pass the validation share to ``pool_size``)."""
-        from fairbench.prepared import prepare
-        from fairbench.runner import load
-
-        data = prepare(load(self.dataset, self.registry, **self.dataset_options))
-        data.name = self.dataset
-        return data
-
-    def compare(self, output: Path, experiment: str, **kwargs):
-        """Run or resume one comparison into ``output``; writes cells.csv and fronts.csv only."""
+    def run_call(self, call: "CompareCall"):
+        """Run or resume one comparison; writes cells.csv and fronts.csv only."""
         from fairbench.runner import compare
 
-        result = compare(
-            dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=output, jobs=self.jobs,
-            fresh=self.fresh, tune=self.tune, cell_timeout=self.cell_timeout,
-            dataset_options=dict(self.dataset_options), quiet=self.quiet, write=False,
-            registry=self.registry, validation_fraction=self.validation(experiment), **kwargs,
-        )
-        output = Path(output)
+        result = compare(**self.compare_arguments(call), jobs=self.jobs, fresh=self.fresh, quiet=self.quiet,
+                         write=False, cache=self.cache, on_cells=self.on_cells)
+        output = Path(call.output)
         output.mkdir(parents=True, exist_ok=True)
         result.cells.to_csv(output / "cells.csv", index=False)
         result.fronts.to_csv(output / "fronts.csv", index=False)
         return result
+
+    def compare_arguments(self, call: "CompareCall") -> dict:
+        """What ``compare`` and ``plan_compare`` get for ``call``: this run's settings and the call's own."""
+        return dict(dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=call.output, tune=self.tune,
+                    cell_timeout=self.cell_timeout, dataset_options=dict(self.dataset_options), registry=self.registry,
+                    validation_fraction=self.validation(call.experiment), **call.kwargs)
 
     def command(self, experiment: str, extra: list[tuple[str, object]]) -> str:
         """The exact ``fairbench experiment ...`` line that reproduces this run."""
@@ -114,6 +109,16 @@ def _text(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+@dataclass(frozen=True)
+class CompareCall:
+    """One comparison an experiment runs: its output folder and its own ``compare`` arguments
+    (interventions, alpha, budget fractions, ...); ``experiment`` picks the validation default."""
+
+    output: Path
+    experiment: str
+    kwargs: dict
 
 
 @dataclass
@@ -167,20 +172,6 @@ def write_common(result: ExperimentResult, table_title: str) -> None:
 def baseline_row(front: pd.DataFrame) -> pd.Series | None:
     base = front[front["side"] == "baseline"]
     return None if base.empty else base.iloc[0]
-
-
-def pool_size(data, alpha: float, majority_knowledge: int | None = None, seed: int = 0,
-              validation_fraction: float = 0.0) -> int:
-    """Candidates (collective members with y=0) of seed ``seed`` at ``alpha``."""
-    from fairbench.collective import form_collective
-
-    train = data.split(seed, validation_fraction).train
-    collective = form_collective(train, data.a, data.y, alpha, seed, majority_knowledge)
-    return len(collective.candidates)
-
-
-def budgets_from_fractions(pool: int, fractions) -> list[int]:
-    return sorted({int(round(f * pool)) for f in fractions})
 
 
 def flips_to_reach(part: pd.DataFrame, target: float, metric: str = "eqod") -> float:

@@ -7,7 +7,7 @@ import time
 
 from fairbench.argtypes import number_list
 from fairbench.cli_common import (
-    add_run_options, check_jobs, dataset_options, intervention_names, report_files_and_failures, validation_option,
+    add_run_options, cache_argument, check_jobs, dataset_options, intervention_names, report_files_and_failures, validation_option,
 )
 from fairbench.errors import UserInputError
 
@@ -71,10 +71,11 @@ def _config(args):
     return RunConfig(dataset=args.dataset, seeds=args.seeds, learner=args.learner, output=args.output,
                      jobs=check_jobs(args.jobs), fresh=args.fresh, tune=args.tune, cell_timeout=args.cell_timeout,
                      dataset_options=options, quiet=args.quiet,
-                     validation_fraction=getattr(args, "validation_fraction", None))
+                     validation_fraction=getattr(args, "validation_fraction", None), cache=cache_argument(args))
 
 
-def _experiment(args) -> int:
+def experiment_arguments(args) -> tuple[str, object, dict]:
+    """``(name, RunConfig, the experiment's own options)`` of a parsed ``experiment`` command line."""
     from fairbench import experiments
 
     name = args.experiment
@@ -82,7 +83,13 @@ def _experiment(args) -> int:
               if key != "validation" and getattr(args, key, None) is not None}
     if args.seeds < 1:
         raise UserInputError(f"--seeds must be at least 1, got {args.seeds}")
-    cfg = _config(args)
+    return name, _config(args), kwargs
+
+
+def _experiment(args) -> int:
+    from fairbench import experiments
+
+    name, cfg, kwargs = experiment_arguments(args)
     start = time.perf_counter()
     result = experiments.run(name, cfg, **kwargs)
     print(result.table)
@@ -129,3 +136,49 @@ def _report_command(args) -> str:
     if args.leaderboard:
         words += ["--leaderboard", args.leaderboard]
     return shlex.join(words)
+
+
+def add_reproduce_parser(sub) -> None:
+    """Register ``reproduce``: every experiment of the reproduction, then the pages (fairbench.reproduction)."""
+    from fairbench.argtypes import names
+    from fairbench.cli_common import add_cache_options
+    from fairbench.reproduction import DEFAULT_ROOT, DEFAULT_SEEDS
+
+    p = sub.add_parser("reproduce", help="run the whole reproduction (every experiment, shared cells computed once) "
+                                         "and rebuild results/, docs/reproduction.md and docs/leaderboard.md")
+    p.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help=f"seeds per experiment (default {DEFAULT_SEEDS}, as the paper)")
+    p.add_argument("--datasets", type=names, help="comma list of datasets (default: every dataset of the plan)")
+    p.add_argument("--only", type=names, help="comma list of steps (results folder names, e.g. flips,firm)")
+    p.add_argument("--output", default=str(DEFAULT_ROOT), help="results root (default results/)")
+    p.add_argument("--docs", help="where the pages go (default docs/ for the default root, else OUTPUT/docs)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel worker processes (default: all cores)")
+    p.add_argument("--fresh", action="store_true", help="recompute every cell of the plan")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and its cell counts; compute nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_cache_options(p)
+    p.set_defaults(handler=_reproduce)
+
+
+def _reproduce(args) -> int:
+    from fairbench import reproduction
+    from fairbench.cli_common import EXIT_FAILED_CELLS
+
+    planned = reproduction.plan(seeds=args.seeds, datasets=args.datasets, only=args.only, root=args.output,
+                                cache=cache_argument(args), jobs=None if args.jobs is None else check_jobs(args.jobs),
+                                fresh=args.fresh)
+    print(reproduction.plan_table(planned))
+    if args.dry_run:
+        return 0
+    start = time.perf_counter()
+    result = reproduction.run(planned, root=args.output, docs=args.docs, progress=not args.quiet)
+    print()
+    for p in planned:
+        print(f"{p.label}: {result.computed.get(p.label, 0)} cells computed in {result.seconds.get(p.label, 0):.0f} s")
+    for path in result.files:
+        print(f"wrote {path}")
+    print(f"reproduce finished in {time.perf_counter() - start:.0f} s")
+    for line in result.problems:
+        print(f"problem: {line}", file=sys.stderr)
+    for line in result.failures:
+        print(f"failed: {line}", file=sys.stderr)
+    return 0 if result.ok else EXIT_FAILED_CELLS

@@ -13,8 +13,8 @@ import pandas as pd
 from tabulate import tabulate
 
 from fairbench.experiments._common import (
-    RB_METHODS, USER_SIDE, ExperimentResult, RunConfig, baseline_row, best_points, budgets_from_fractions,
-    collect_messages, flips_to_reach, pm, pool_size, protocol_text, write_common,
+    RB_METHODS, USER_SIDE, CompareCall, ExperimentResult, RunConfig, baseline_row, best_points, collect_messages,
+    flips_to_reach, pm, protocol_text, write_common,
 )
 from fairbench.experiments.plots import curve_figure, panels_figure
 from fairbench.method_notes import method_notes
@@ -42,24 +42,27 @@ def _knowledge_label(n) -> str:
 # ---------------------------------------------------------------------------------------------
 # alpha (Figure 3 / 10)
 # ---------------------------------------------------------------------------------------------
+def alpha_calls(cfg: RunConfig, alphas=ALPHAS, fractions=ALPHA_FRACTIONS, interventions=USER_SIDE) -> list[CompareCall]:
+    """One comparison per alpha, its budgets fractions of the pool at alpha = 1."""
+    out = cfg.out_dir("alpha")
+    return [CompareCall(out / f"alpha={alpha:g}", "alpha",
+                        dict(interventions=list(interventions), alpha=alpha, budget_fractions=tuple(fractions),
+                             budget_reference_alpha=1.0))
+            for alpha in alphas]
+
+
 def run_alpha(cfg: RunConfig, alphas=ALPHAS, fractions=ALPHA_FRACTIONS, interventions=USER_SIDE) -> ExperimentResult:
     """Best achievable EqOd and SP (min over budgets of the seed mean) for every alpha."""
     alphas = tuple(alphas)
     out = cfg.out_dir("alpha")
-    data = cfg.load()
-    vf = cfg.validation("alpha")
-    grid = budgets_from_fractions(pool_size(data, 1.0, validation_fraction=vf), fractions)
     rows, runs = [], []
-    for alpha in alphas:
-        pool = pool_size(data, alpha, validation_fraction=vf)
-        budgets = sorted({b for b in grid if b < pool} | {pool})
-        run = cfg.compare(out / f"alpha={alpha:g}", "alpha", interventions=list(interventions), alpha=alpha,
-                          budgets=budgets)
+    for alpha, call in zip(alphas, alpha_calls(cfg, alphas, fractions, interventions)):
+        run = cfg.run_call(call)
         runs.append(run)
         best = best_points(run.fronts)
         best = best[best["side"] == "user"].copy()
         best.insert(0, "alpha", alpha)
-        best.insert(1, "pool", pool)
+        best.insert(1, "pool", _pool(run))
         rows.append(best)
     summary = pd.concat(rows, ignore_index=True)
     command = cfg.command("alpha", [("--alphas", list(alphas)), ("--budget-fractions", list(fractions)),
@@ -121,12 +124,15 @@ def _alpha_checks(summary: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # flips (Figure 4 / 11)
 # ---------------------------------------------------------------------------------------------
+def flips_calls(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=USER_SIDE) -> list[CompareCall]:
+    return [CompareCall(cfg.out_dir("flips"), "flips",
+                        dict(interventions=list(interventions), alpha=alpha, budget_fractions=tuple(fractions)))]
+
+
 def run_flips(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=USER_SIDE) -> ExperimentResult:
     """EqOd and SP against the number of flips M at one alpha, mean ± std over seeds."""
     out = cfg.out_dir("flips")
-    data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("flips")), fractions)
-    run = cfg.compare(out, "flips", interventions=list(interventions), alpha=alpha, budgets=budgets)
+    run, = [cfg.run_call(c) for c in flips_calls(cfg, alpha, fractions, interventions)]
     front = run.fronts
     user = front[front["side"] == "user"]
     summary = user[["intervention", "knob_value", "n_flips_mean", "eqod_mean", "eqod_std", "sp_mean", "sp_std",
@@ -193,17 +199,25 @@ def _flips_checks(user: pd.DataFrame, base) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # knowledge (Figure 5 / 14)
 # ---------------------------------------------------------------------------------------------
+def knowledge_calls(cfg: RunConfig, alpha: float = ALPHA, knowledge=KNOWLEDGE, fractions=KNOWLEDGE_FRACTIONS,
+                    interventions=RB_METHODS) -> list[CompareCall]:
+    """One comparison per knowledge level; the budgets are fractions of the same pool (who the
+    candidates are does not depend on what the collective knows of the majority)."""
+    out = cfg.out_dir("knowledge")
+    return [CompareCall(out / f"knowledge={_knowledge_label(n)}", "knowledge",
+                        dict(interventions=list(interventions), alpha=alpha, budget_fractions=tuple(fractions),
+                             majority_knowledge=n))
+            for n in knowledge]
+
+
 def run_knowledge(cfg: RunConfig, alpha: float = ALPHA, knowledge=KNOWLEDGE, fractions=KNOWLEDGE_FRACTIONS,
                   interventions=RB_METHODS) -> ExperimentResult:
     """Fronts of each RB method when the collective knows all, or only N random, majority rows."""
     out = cfg.out_dir("knowledge")
-    data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("knowledge")), fractions)
     fronts, runs = [], []
-    for n in knowledge:
+    for n, call in zip(knowledge, knowledge_calls(cfg, alpha, knowledge, fractions, interventions)):
         label = _knowledge_label(n)
-        run = cfg.compare(out / f"knowledge={label}", "knowledge", interventions=list(interventions), alpha=alpha,
-                          budgets=budgets, majority_knowledge=n)
+        run = cfg.run_call(call)
         runs.append(run)
         f = run.fronts.copy()
         f.insert(0, "knowledge", label)
@@ -276,10 +290,9 @@ def firm_side_names(registry=None) -> list[str]:
             if iv.side == "firm" and iv.in_default_run and not registry.unavailable_reason(iv)]
 
 
-def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=None) -> ExperimentResult:
-    """RB-prob (or the user-side methods among ``interventions``) against every available firm-side
+def _firm_names(cfg: RunConfig, interventions) -> list[str]:
+    """RB-prob (or the user-side methods among ``interventions``), then every available firm-side
     method (or the firm-side ones among ``interventions``)."""
-    out = cfg.out_dir("firm")
     user, firm = ["rb-prob"], firm_side_names(cfg.registry)
     if interventions is not None:
         from fairbench.plugins import get_registry
@@ -288,13 +301,24 @@ def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, int
         sides = {n: registry.intervention(n).side for n in interventions}
         user = [n for n, side in sides.items() if side == "user"] or user
         firm = [n for n, side in sides.items() if side == "firm"]
-    data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("firm")), fractions)
-    run = cfg.compare(out, "firm", interventions=list(user) + firm, alpha=alpha, budgets=budgets)
+    return list(user) + firm
+
+
+def firm_calls(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=None) -> list[CompareCall]:
+    return [CompareCall(cfg.out_dir("firm"), "firm", dict(interventions=_firm_names(cfg, interventions), alpha=alpha,
+                                                          budget_fractions=tuple(fractions)))]
+
+
+def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=None) -> ExperimentResult:
+    """RB-prob (or the user-side methods among ``interventions``) against every available firm-side
+    method (or the firm-side ones among ``interventions``)."""
+    out = cfg.out_dir("firm")
+    call, = firm_calls(cfg, alpha, fractions, interventions)
+    run = cfg.run_call(call)
     front = run.fronts
     summary = best_points(front)
     command = cfg.command("firm", [("--alpha", alpha), ("--budget-fractions", list(fractions)),
-                                   ("--interventions", list(user) + firm)])
+                                   ("--interventions", call.kwargs["interventions"])])
     result = _result("firm", cfg, out, command, summary, [run])
     result.table, result.markdown = best_tables(summary, method_notes(run.cells))
     ranked = _ranked_tables(out)
@@ -366,19 +390,23 @@ def _firm_checks(summary: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # representations (Figure 8 / 13)
 # ---------------------------------------------------------------------------------------------
+def representations_calls(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS,
+                          interventions=("rb-dist", "rb-label", "rb-prob")) -> list[CompareCall]:
+    from fairbench.interventions.fare_space import SUFFIX
+
+    names = list(interventions) + [m + SUFFIX for m in interventions]
+    return [CompareCall(cfg.out_dir("representations"), "representations",
+                        dict(interventions=names, alpha=alpha, budget_fractions=tuple(fractions)))]
+
+
 def run_representations(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS,
                         interventions=("rb-dist", "rb-label", "rb-prob")) -> ExperimentResult:
     """Each RB method in raw (standardised) features vs in FARE's representation (``@fare``)."""
     from fairbench.interventions.fare_space import SUFFIX
 
     methods = tuple(interventions)
-
     out = cfg.out_dir("representations")
-    data = cfg.load()
-    budgets = budgets_from_fractions(pool_size(data, alpha, validation_fraction=cfg.validation("representations")),
-                                     fractions)
-    names = list(methods) + [m + SUFFIX for m in methods]
-    run = cfg.compare(out, "representations", interventions=names, alpha=alpha, budgets=budgets)
+    run, = [cfg.run_call(c) for c in representations_calls(cfg, alpha, fractions, methods)]
     front = run.fronts.copy()
     front["method"] = front["intervention"].str.replace(SUFFIX, "", regex=False)
     front["space"] = np.where(front["intervention"].str.endswith(SUFFIX), "FARE representation", "raw features")
@@ -437,6 +465,13 @@ def _repr_tables(summary: pd.DataFrame) -> tuple[str, str]:
     note = f"baseline EqOd {summary['baseline_eqod'].iloc[0]:.3f}, error {summary['baseline_error'].iloc[0]:.3f}"
     return (tabulate(rows, headers, disable_numparse=True) + "\n" + note,
             tabulate(rows, headers, tablefmt="github", disable_numparse=True) + "\n\n" + note)
+
+
+def _pool(run) -> int:
+    """Seed 0's candidate pool, as the run's user-side cells recorded it."""
+    cells = run.cells
+    user = cells[(cells["side"] == "user") & (cells["seed"] == 0)]
+    return int(user["n_candidates"].iloc[0]) if len(user) else 0
 
 
 def _result(name: str, cfg: RunConfig, out, command: str, summary: pd.DataFrame, runs) -> ExperimentResult:

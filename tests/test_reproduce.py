@@ -1,0 +1,155 @@
+"""`fairbench reproduce`: the plan is the committed reproduction, shared cells are fitted once,
+and the dry run's counts are what a run then computes."""
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from fairbench import reproduction
+from fairbench.reproduction import Step
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parsed(words):
+    from fairbench.cli import build_parser
+    from fairbench.experiments.cli import experiment_arguments
+
+    name, cfg, options = experiment_arguments(build_parser().parse_args(words))
+    fields = {k: v for k, v in vars(cfg).items() if k not in ("registry", "cache", "on_cells", "quiet", "jobs")}
+    return name, fields, options
+
+
+def test_every_committed_experiment_folder_is_a_step_of_the_plan(monkeypatch):
+    """Each results/<dataset>/<name>/COMMAND.txt means what the plan runs at 10 seeds, and the plan
+    has no step without a committed folder."""
+    committed = {}
+    for path in sorted(ROOT.glob("results/*/*/COMMAND.txt")):
+        words = shlex.split(path.read_text().strip())
+        if words[:2] == ["fairbench", "experiment"]:
+            committed[(path.parent.parent.name, path.parent.name)] = words[1:]
+    steps = {(d, s.name): s for s in reproduction.STEPS for d in s.datasets}
+    assert set(steps) == set(committed)
+    for (dataset, name), step in steps.items():
+        words = committed[(dataset, name)]
+        seeds = int(words[words.index("--seeds") + 1])
+        assert seeds == min(10, step.max_seeds.get(dataset, 10)), (dataset, name)
+        ours = ["experiment", step.experiment, "--dataset", dataset, "--seeds", str(seeds),
+                *([] if step.default_place(reproduction.DEFAULT_ROOT) else ["--output", f"results/{dataset}/{name}"]), *shlex.split(step.arguments)]
+        assert _parsed(ours) == _parsed(words), (dataset, name)
+
+
+@pytest.mark.parametrize("dataset", ["german", "compas"])
+def test_the_plan_asks_for_exactly_the_committed_cells(monkeypatch, dataset):
+    """The plan's cell keys are the keys in the committed cells.csv files: re-running the
+    reproduction recomputes the committed cells, no more and no other."""
+    monkeypatch.chdir(ROOT)
+    for p in reproduction.plan(seeds=10, datasets=[dataset], cache=False):
+        if p.own_cells:
+            continue
+        committed = set()
+        for csv in sorted(p.output.rglob("cells.csv")):
+            committed |= set(pd.read_csv(csv, usecols=["key"])["key"])
+        assert set(p.keys) == committed, p.label
+
+
+class CountingLogReg(LogisticRegression):
+    """The firm's learner with a fit counter (class-level: clones count too)."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.fixture
+def spy_learner(monkeypatch):
+    from fairbench import learners
+
+    CountingLogReg.fits = 0
+    monkeypatch.setitem(learners.LEARNERS, "logreg", lambda random_state: CountingLogReg(max_iter=1000))
+    return CountingLogReg
+
+
+TINY = (
+    Step("flips", "flips", ("toy-small",),
+         "--learner logreg --no-tune --validation-fraction 0.2 --alpha 0.3 --budget-fractions 0,0.5,1 "
+         "--interventions random,rb-prob"),
+    Step("firm", "firm", ("toy-small",),
+         "--learner logreg --no-tune --validation-fraction 0.2 --alpha 0.3 --budget-fractions 0,0.5,1 "
+         "--interventions rb-prob,group-threshold"),
+)
+
+
+def test_shared_cells_are_fitted_once_and_the_dry_run_counts_what_a_run_computes(firm_registry, tmp_path,
+                                                                                  spy_learner):
+    def planned(steps):
+        return reproduction.plan(seeds=2, root=tmp_path / "results", cache=tmp_path / "cache", steps=steps,
+                                 registry=firm_registry, jobs=1)
+
+    plan = planned(TINY)
+    counts = reproduction.counts(plan)
+    flips, firm = counts.rows
+    assert firm["shared"] > 0  # the baseline and rb-prob's cells at the common budgets
+    assert counts.distinct == flips["cells"] + firm["cells"] - firm["shared"]
+    assert counts.to_compute == counts.distinct and counts.stored == 0
+
+    first = reproduction.run(plan[:1], root=tmp_path / "results", progress=False, pages=False)
+    spy_learner.fits = 0
+    second = reproduction.run(plan[1:], root=tmp_path / "results", progress=False, pages=False)
+    fits_firm_after_flips = spy_learner.fits
+    assert first.ok and second.ok, first.failures + second.failures
+    assert first.computed["toy-small/flips"] + second.computed["toy-small/firm"] == counts.to_compute
+    assert second.computed["toy-small/firm"] == firm["to_compute"] == firm["cells"] - firm["shared"]
+
+    # the firm step alone, with a cache of its own, fits its shared cells too
+    spy_learner.fits = 0
+    alone = reproduction.plan(seeds=2, root=tmp_path / "alone", cache=tmp_path / "cache-alone", steps=TINY[1:],
+                              registry=firm_registry, jobs=1)
+    assert reproduction.run(alone, root=tmp_path / "alone", progress=False, pages=False).computed == \
+        {"toy-small/firm": firm["cells"]}
+    assert spy_learner.fits > fits_firm_after_flips
+
+    # everything stored: the dry run says so, and a second run computes nothing and fits nothing
+    spy_learner.fits = 0
+    replan = planned(TINY)
+    assert reproduction.counts(replan).to_compute == 0
+    rerun = reproduction.run(replan, root=tmp_path / "results", progress=False, pages=False)
+    assert sum(rerun.computed.values()) == 0 and spy_learner.fits == 0
+
+
+def test_unknown_step_or_dataset_lists_the_valid_ones():
+    from fairbench.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="valid: flips, firm, firm-library-defaults"):
+        reproduction.plan(only=["flip"])
+    with pytest.raises(UserInputError, match="valid: adult, compas, german"):
+        reproduction.plan(datasets=["adlt"])
+
+
+def test_cli_reproduce_smoke(tmp_path):
+    """The CI smoke test: German, 2 seeds, flips and firm into a temporary folder; the report,
+    the leaderboard and the reproduction page build from it."""
+    out = tmp_path / "results"
+    command = [sys.executable, "-m", "fairbench.cli", "reproduce", "--seeds", "2", "--datasets", "german",
+               "--only", "flips,firm", "--output", str(out), "--cache", str(tmp_path / "cache"), "--quiet"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "german/flips" in done.stdout and "to compute" in done.stdout
+    for name in ("german/flips/flips.md", "german/firm/firm.md", "report/comparison.md"):
+        assert (out / name).is_file(), name
+    leaderboard = (out / "docs" / "leaderboard.md").read_text()
+    assert "german" in leaderboard.lower() and str(out / "german" / "firm") in leaderboard
+    page = (out / "docs" / "reproduction.md").read_text()
+    flips_table = (out / "german" / "flips" / "flips.md").read_text().strip().splitlines()[-1]
+    assert flips_table in page and "Not part of this run: `results/adult/flips/flips.md`" in page
+    # a second run finds every cell stored and only rebuilds the pages
+    dry = subprocess.run(command + ["--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert dry.returncode == 0 and ", 0 to compute" in dry.stdout, dry.stdout[-1000:]
