@@ -1,7 +1,8 @@
 """Per dataset, one row per intervention: the scores the leaderboard and the report rank by.
 
-Per seed: the normalised hypervolume of the test (error, EqOd) and (error, SP) points, and the
-operating points chosen on validation (fairbench.selection).  Over seeds: means with 95%
+Per seed: the normalised hypervolume of the test (error, unfairness) points for every registered
+fairness metric the cells hold (EqOd, EqOd max, SP, ...; ``hv_<name>``), and the operating points
+chosen on validation (fairbench.selection).  Over seeds: means with 95%
 bootstrap intervals, and paired differences against the baseline and against ``random``
 (fairbench.statistics).  The protocol is docs/protocol.md.
 """
@@ -15,7 +16,17 @@ from fairbench.selection import operating_points, targets
 from fairbench.statistics import bootstrap_mean, paired, seed_hypervolumes
 
 RANDOM = "random"
-HV_COLUMNS = ("hv_eqod", "hv_sp")
+#: what the rows are ranked by (the paper's fairness metric)
+RANK_BY = "hv_eqod"
+
+
+def hv_columns(cells: pd.DataFrame, metrics=None) -> tuple[str, ...]:
+    """``hv_<name>`` of each registered fairness metric with values in ``cells``, in registration
+    order (a metric registered after the cells were stored has none and gets no column)."""
+    from fairbench.metrics import of_kind
+
+    return tuple(f"hv_{m.name}" for m in of_kind("fairness", metrics)
+                 if m.name in cells and pd.to_numeric(cells[m.name], errors="coerce").notna().any())
 
 
 def target_column(target: str) -> str:
@@ -23,12 +34,14 @@ def target_column(target: str) -> str:
     return f"op_{target}"
 
 
-def per_seed(cells: pd.DataFrame) -> pd.DataFrame:
+def per_seed(cells: pd.DataFrame, metrics=None) -> pd.DataFrame:
     """(intervention, seed) rows: hypervolumes on test, and per target the chosen knob's test value
     (EqOd for (a) targets, error for (b) targets; NaN when not attainable on validation)."""
-    hv = seed_hypervolumes(cells, "eqod").rename(columns={"hv": "hv_eqod"})
-    hv_sp = seed_hypervolumes(cells, "sp").rename(columns={"hv": "hv_sp"})
-    out = hv.merge(hv_sp[["intervention", "seed", "hv_sp"]], on=["intervention", "seed"], how="outer")
+    out = None
+    for col in hv_columns(cells, metrics):
+        hv = seed_hypervolumes(cells, col[3:]).rename(columns={"hv": col})
+        out = hv if out is None else out.merge(hv[["intervention", "seed", col]], on=["intervention", "seed"],
+                                               how="outer")
     ops = operating_points(cells)
     for target, kind, _ in targets():
         part = ops[ops["target"] == target]
@@ -49,7 +62,7 @@ def summarize(seeds: pd.DataFrame, validation: bool) -> pd.DataFrame:
                 if seeds.loc[seeds["intervention"] == n, "side"].notna().any() else "",
                 "n_seeds": int(seeds.loc[seeds["intervention"] == n, "seed"].nunique()),
                 "has_validation": validation} for n in names}
-    values = list(HV_COLUMNS) + [target_column(t) for t, _, _ in targets()]
+    values = [c for c in seeds.columns if c.startswith("hv_")] + [target_column(t) for t, _, _ in targets()]
     for col in values:
         for n in names:
             mean, low, high = bootstrap_mean(seeds.loc[seeds["intervention"] == n, col])
@@ -68,7 +81,7 @@ def summarize(seeds: pd.DataFrame, validation: bool) -> pd.DataFrame:
                 rows[n].update({f"{col}_vs_{tag}_diff": d["diff"], f"{col}_vs_{tag}_low": d["low"],
                                 f"{col}_vs_{tag}_high": d["high"], f"{col}_vs_{tag}": d["verdict"]})
     out = pd.DataFrame(list(rows.values()))
-    return out.sort_values("hv_eqod_mean", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+    return out.sort_values(f"{RANK_BY}_mean", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
 
 
 def dataset_scores(cells_by_folder: list[pd.DataFrame]) -> pd.DataFrame:

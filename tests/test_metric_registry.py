@@ -80,6 +80,11 @@ def test_builtins_come_through_the_hook_and_every_metric_reaches_every_table_and
         assert (tmp_path / f"fronts_{m.name}.png").exists() and (tmp_path / f"flips_{m.name}.png").exists()
         assert m.label in labels, m.label
     assert str(tmp_path / "fronts_eopp.png") in map(str, result.files)
+    from fairbench.scoring import dataset_scores
+
+    scores = dataset_scores([cells])  # the leaderboard's scores: a hypervolume per fairness metric
+    for m in of_kind("fairness", metrics):
+        assert scores[f"hv_{m.name}_mean"].notna().any(), m.name
 
 
 def test_default_outputs_are_unchanged(registry, tmp_path):
