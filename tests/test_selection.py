@@ -62,7 +62,7 @@ def test_shuffled_test_labels_do_not_change_the_chosen_knobs(firm_registry, tmp_
 
     common = dict(dataset="toy-small", interventions=["rb-prob", "group-threshold"], seeds=2, learner="logreg",
                   tune=False, jobs=1, budgets=[0, 10, 40], registry=firm_registry, write=False,
-                  validation_fraction=0.3)
+                  validation_fraction=0.3, cache=False)  # the monkeypatch below changes no key: no cache
     honest = operating_points(compare(output=tmp_path / "honest", **common).cells)
 
     original = tasks.scored
