@@ -22,6 +22,7 @@ from fairbench.dataset_options import resolve as resolve_options
 from fairbench.errors import UserInputError
 from fairbench.group_sizes import check_group_sizes
 from fairbench.learners import learner_params, make_learner
+from fairbench.levelling import add_changes
 from fairbench.metrics import BUILTIN_METRICS, Metric, check_fairness_metrics, metric_columns
 from fairbench.pareto import fronts
 from fairbench.plugins import Registry, get_registry
@@ -424,7 +425,8 @@ def _stamp(rows: list[dict], data: Prepared) -> None:
 
 def _cells_frame(rows: list[dict], metrics=BUILTIN_METRICS) -> pd.DataFrame:
     """The cells as a frame: every cell column, the validation ones when the run has them, then
-    whatever plugins reported, then the key."""
+    whatever plugins reported, then the key; each per-group rate's change against its seed's
+    baseline (``d_<rate>``) is derived here (``fairbench.levelling``), never stored."""
     frame = pd.DataFrame(rows)
     columns, validation = cell_columns(metrics), validation_columns(metrics)
     for col in (*columns, "key"):
@@ -437,4 +439,4 @@ def _cells_frame(rows: list[dict], metrics=BUILTIN_METRICS) -> pd.DataFrame:
     known = (*columns, *validation, "key")
     extra = [c for c in frame.columns if c not in known]
     frame = frame[list(columns) + validation + extra + ["key"]]
-    return frame.reset_index(drop=True)
+    return add_changes(frame.reset_index(drop=True), metrics)
