@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from fairbench import collective_model as surrogate
 from fairbench.collective import check_alpha, check_budgets, form_collective
 from fairbench.contract import BASELINE, Intervention
 from fairbench.dataset_options import resolve as resolve_options
@@ -256,7 +257,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
             params: dict | None = None, quiet: bool = False, write: bool = True,
             registry: Registry | None = None,
             validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
-            fairness_metrics: Iterable[str] = ("eqod", "sp")) -> CompareResult:
+            fairness_metrics: Iterable[str] = ("eqod", "sp"), collective_model: str | None = None) -> CompareResult:
     """Run (or resume) a comparison and return its cells and fronts, as ``fairbench compare`` does.
 
     The parameters mirror the command's options and defaults: ``interventions`` None runs every
@@ -268,8 +269,10 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     ``write=False`` keeps tables and figures in memory only; ``validation_fraction`` of each
     seed's training rows is held out to choose operating points on, 0 is the paper's protocol
     (docs/protocol.md); ``fairness_metrics`` are the registered fairness metrics whose fronts the
-    table marks (the first) and the figures draw (each), fronts.csv holds them all.  Cells already
-    in the output directory's store are reused unless ``fresh``.
+    table marks (the first) and the figures draw (each), fronts.csv holds them all;
+    ``collective_model`` is the learner RB-prob trains on the known majority rows (None: the
+    paper's HGB; ``fairbench.collective_model``): when given, cells.csv gets a ``collective_model``
+    column.  Cells already in the output directory's store are reused unless ``fresh``.
     """
     registry = registry or get_registry()
     jobs = resolve_jobs(jobs)
@@ -286,6 +289,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         raise UserInputError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout!r}")
     make_learner(learner, 0)  # unknown learner: clear error before any work
     chosen, skipped = select_interventions(registry, interventions)
+    params = surrogate.with_collective_model(params or {}, chosen, collective_model, registry.interventions.values())
     problems = list(registry.problems) + ([] if interventions is not None else skipped)
     unavailable = skipped if interventions is not None else []
     options = resolve_options(registry.dataset(dataset), dict(dataset_options or {}))
@@ -300,7 +304,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     budget_values = (check_budgets(budgets) if budgets is not None
                      else default_budgets(data, alpha, majority_knowledge, validation_fraction))
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
-                        cell_timeout=cell_timeout, params=params or {}, validation_fraction=validation_fraction,
+                        cell_timeout=cell_timeout, params=params, validation_fraction=validation_fraction,
                         metrics=metrics)
     tasks = plan(data, options, chosen, seed_list, budget_values, settings)
     out_dir = Path(output) if output is not None else default_output(dataset)
@@ -314,6 +318,8 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         computed = _run(store, data, tasks, settings, Executor(executor, jobs, scheduler), done, not quiet)
         rows = store.rows(all_keys)
         cells = _cells_frame(rows, metrics)
+        if collective_model is not None:
+            cells = surrogate.record(cells, chosen, settings.params)
         result = CompareResult(dataset, cells, fronts(cells, metrics), out_dir, computed, len(all_keys) - computed,
                                problems=problems, unavailable=unavailable, warnings=warned, metrics=metrics,
                                fairness_metrics=fairness_metrics)

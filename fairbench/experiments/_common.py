@@ -17,7 +17,8 @@ COMMAND_FILE = "COMMAND.txt"
 #: experiments behind the leaderboard choose operating points on validation; the ones that only
 #: redraw a paper figure keep the paper's train/test protocol.  Experiments not listed (toy,
 #: diagnostics) do not run ``compare`` and have no validation split.
-VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0}
+VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0,
+                       "levelling": 0.0}
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RunConfig:
     quiet: bool = False
     registry: object | None = None  # tests pass a registry with extra plugins
     validation_fraction: float | None = None  # None: the experiment's default (VALIDATION_DEFAULTS)
+    collective_model: str | None = None  # None: the paper's HGB (fairbench.collective_model)
 
     def validation(self, experiment: str) -> float:
         """The validation share this experiment runs with."""
@@ -68,13 +70,21 @@ class RunConfig:
             dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=output, jobs=self.jobs,
             fresh=self.fresh, tune=self.tune, cell_timeout=self.cell_timeout,
             dataset_options=dict(self.dataset_options), quiet=self.quiet, write=False,
-            registry=self.registry, validation_fraction=self.validation(experiment), **kwargs,
+            registry=self.registry, validation_fraction=self.validation(experiment),
+            collective_model=self.collective_model, **kwargs,
         )
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)
         result.cells.to_csv(output / "cells.csv", index=False)
         result.fronts.to_csv(output / "fronts.csv", index=False)
         return result
+
+    def strategy_params(self, chosen, registry) -> dict:
+        """Per-intervention parameters for experiments that build strategies themselves (toy,
+        diagnostics): the run's ``collective_model`` for those of ``chosen`` that train one."""
+        from fairbench.collective_model import with_collective_model
+
+        return with_collective_model({}, chosen, self.collective_model, registry.interventions.values())
 
     def command(self, experiment: str, extra: list[tuple[str, object]]) -> str:
         """The exact ``fairbench experiment ...`` line that reproduces this run."""
@@ -95,6 +105,8 @@ class RunConfig:
             words += ["--dataset-option", f"{key}={value}"]
         if self.cell_timeout:
             words += ["--cell-timeout", f"{self.cell_timeout:g}"]
+        if self.collective_model is not None:
+            words += ["--collective-model", self.collective_model]
         if experiment in VALIDATION_DEFAULTS:  # always named, so the folder says which protocol it used
             words += ["--validation-fraction", f"{self.validation(experiment):g}"]
         if self.output is not None:

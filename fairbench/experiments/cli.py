@@ -71,7 +71,8 @@ def _config(args):
     return RunConfig(dataset=args.dataset, seeds=args.seeds, learner=args.learner, output=args.output,
                      jobs=check_jobs(args.jobs), fresh=args.fresh, tune=args.tune, cell_timeout=args.cell_timeout,
                      dataset_options=options, quiet=args.quiet,
-                     validation_fraction=getattr(args, "validation_fraction", None))
+                     validation_fraction=getattr(args, "validation_fraction", None),
+                     collective_model=args.collective_model)
 
 
 def _experiment(args) -> int:
