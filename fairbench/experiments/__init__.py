@@ -24,9 +24,10 @@ def _lazy(path: str) -> Callable[..., ExperimentResult]:
     module, function = path.split(":")
 
     def run(cfg: RunConfig, **options) -> ExperimentResult:
-        from fairbench.experiments import diagnostics, sweeps, toy
+        from fairbench.experiments import diagnostics, levelling, sweeps, toy
 
-        return getattr({"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics}[module], function)(cfg, **options)
+        modules = {"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics, "levelling": levelling}
+        return getattr(modules[module], function)(cfg, **options)
 
     run.__name__ = run.__qualname__ = function
     return run
@@ -58,6 +59,9 @@ EXPERIMENTS = (
                _lazy("sweeps:run_firm"), ("alpha", *SWEEP), paper="Figure 7 / 12"),
     Experiment("representations", "RB scores in raw features vs FARE's representation (Figure 8/13)",
                _lazy("sweeps:run_representations"), ("alpha", *SWEEP), paper="Figure 8 / 13"),
+    Experiment("levelling", "per-group TPR/FPR/selection-rate changes vs the baseline along each strategy's flip "
+               "curve: levelled up (the minority's rates rose) or down (the majority's fell)?",
+               _lazy("levelling:run_levelling"), ("alpha", *SWEEP)),
     Experiment("toy", "2-D toy: a handful of flips vs logistic regression (Figure 1)",
                _lazy("toy:run_toy"), ("flips", "method"), default_dataset="toy-2d", paper="Figure 1"),
     Experiment("diagnostics",
