@@ -45,6 +45,7 @@ class Experiment:
     options: tuple[str, ...]
     default_dataset: str | None = None
     paper: str = ""
+    description: str = ""  # ``fairbench experiment NAME --help``'s text (default: ``help``)
 
 
 SWEEP = ("fractions", "interventions", "validation")
@@ -61,7 +62,16 @@ EXPERIMENTS = (
                _lazy("sweeps:run_representations"), ("alpha", *SWEEP), paper="Figure 8 / 13"),
     Experiment("levelling", "per-group TPR/FPR/selection-rate changes vs the baseline along each strategy's flip "
                "curve: levelled up (the minority's rates rose) or down (the majority's fell)?",
-               _lazy("levelling:run_levelling"), ("alpha", *SWEEP)),
+               _lazy("levelling:run_levelling"), ("alpha", *SWEEP),
+               description="One comparison at --alpha over budgets M (fractions of the candidate pool). Per "
+                           "strategy and M: each group's TPR, FPR and selection rate minus the same seed's "
+                           "baseline's, with 95% paired bootstrap intervals over seeds, and per rate a verdict: "
+                           "levelled up (the minority a=1's change above 0), levelled down (the majority a=0's "
+                           "below 0), both, the other way, or no clear change; at least 3 seeds for a verdict "
+                           "(docs/protocol.md, 'Levelling up or down'). Writes levelling.csv, .txt, .md, "
+                           "levelling.png, cells.csv and COMMAND.txt into results/<dataset>/levelling/. "
+                           "--interventions may add firm-side methods (their points are knob values); "
+                           "--collective-model changes RB-prob's own model."),
     Experiment("toy", "2-D toy: a handful of flips vs logistic regression (Figure 1)",
                _lazy("toy:run_toy"), ("flips", "method"), default_dataset="toy-2d", paper="Figure 1"),
     Experiment("diagnostics",
