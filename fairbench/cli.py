@@ -79,7 +79,7 @@ def _compare(args) -> int:
         executor=args.executor, scheduler=args.scheduler,
         cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), quiet=args.quiet,
         validation_fraction=args.validation_fraction, fairness_metrics=args.fairness_metric,
-        cache=cache_argument(args),
+        cache=cache_argument(args), collective_model=args.collective_model,
     )
     return summarize(result)
 

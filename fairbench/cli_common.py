@@ -46,6 +46,11 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="Dask scheduler address for --executor dask, e.g. tcp://host:8786")
     p.add_argument("--fresh", action="store_true", help="recompute cells already in the store")
     p.add_argument("--no-tune", dest="tune", action="store_false", help="use k=10 instead of tuning k on validation")
+    p.add_argument("--collective-model", metavar="NAME",
+                   help="the model RB-prob (and rb-prob@fare) trains on the known majority rows to rank candidates, "
+                        "a learner name as for --learner (default hgb, the paper's); RB-label and RB-dist use "
+                        "neighbours and train none, so a run with no strategy that trains one refuses it; a "
+                        "non-default model gets cells of its own, and cells.csv a collective_model column")
     p.add_argument("--cell-timeout", type=float, help="seconds before a cell is stopped and recorded as timeout")
     p.add_argument("--drop-sensitive", action="store_true", help="remove the sensitive attribute from the firm's features")
     p.add_argument("--data-dir", help="directory holding user-supplied data files (or set FAIRBENCH_DATA_DIR)")

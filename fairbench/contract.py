@@ -6,7 +6,9 @@ A plugin registers :class:`Intervention` or :class:`DatasetSpec` objects through
 ``labels`` (user side)
     an object with ``score(view: CollectiveView) -> np.ndarray`` giving one finite score per
     candidate (higher = more likely favourable as a majority member).  The harness ranks the
-    candidates once and flips the top-M labels for every budget M.
+    candidates once and flips the top-M labels for every budget M.  A strategy that trains a
+    model of its own (as RB-prob) names a ``collective_model`` keyword with a default in ``make``:
+    the run's ``--collective-model NAME`` (a learner name) reaches it there.
 ``pre`` (firm side)
     an object with ``fit(X, y, a) -> self`` and ``transform(X, a) -> np.ndarray``; the learner is
     trained on the transformed training rows and scored on transformed validation and test rows.  Optionally

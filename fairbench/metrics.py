@@ -7,6 +7,11 @@ of the absolute TPR gap and FPR gap; ``eqod_max`` is the worst-case variant fair
 default; SP (Eq. 12) is the absolute gap in positive rates; ``eopp``, equal opportunity
 difference (Hardt et al. 2016), is the TPR gap alone.  A rate that is undefined (a group with no
 positives or no negatives in the evaluation set) is reported as NaN with a note, never as 0.
+
+A per-group rate (``group`` 0 or 1, named ``<rate>_a<group>``) also gets a change column
+``d_<name>``: the cell's rate minus the same seed's baseline's, derived when a comparison's cells
+are assembled (``fairbench.levelling``), never stored.  ``a=1`` is the minority (the protected
+group, the one the collective is drawn from).
 """
 from __future__ import annotations
 
@@ -25,13 +30,19 @@ from fairbench.hookspecs import hookimpl
 #: ``compute``: seed means in fronts.csv)
 KINDS = ("error", "fairness", "rate", "reported")
 NAN = float("nan")
+#: the prefix of a per-group rate's change against its seed's baseline (``d_tpr_a1``)
+CHANGE_PREFIX = "d_"
+#: column prefixes the harness derives; no metric's name may start with one
+DERIVED_PREFIXES = ("val_", CHANGE_PREFIX)
 
 
 @dataclass(frozen=True)
 class Metric:
     """One metric: its column ``name``, axis ``label``, ``compute(rates) -> float`` from a
-    :class:`GroupRates`, whether lower is better, its ``kind`` (see ``KINDS``) and its short
-    table header (``short``, default the name)."""
+    :class:`GroupRates`, whether lower is better, its ``kind`` (see ``KINDS``), its short
+    table header (``short``, default the name) and, for a per-group rate, the ``group`` (0 or 1)
+    it describes: such a rate is named ``<rate>_a<group>`` and gets a change column ``d_<name>``
+    against the seed's baseline."""
 
     name: str
     label: str
@@ -40,6 +51,12 @@ class Metric:
     kind: str = "fairness"
     short: str = ""
     plugin: str = ""
+    group: int | None = None
+
+    @property
+    def rate(self) -> str:
+        """A per-group rate's family (``tpr`` for ``tpr_a1``); the name for any other metric."""
+        return self.name.removesuffix(f"_a{self.group}") if self.group is not None else self.name
 
     @property
     def header(self) -> str:
@@ -48,9 +65,9 @@ class Metric:
     def problems(self) -> list[str]:
         """What is wrong with this declaration (empty when it is valid)."""
         out = []
-        if not isinstance(self.name, str) or not self.name.isidentifier() or self.name.startswith("val_"):
-            out.append(f"name must be a Python identifier not starting with 'val_' (it is a cells.csv column), "
-                       f"got {self.name!r}")
+        if not isinstance(self.name, str) or not self.name.isidentifier() or self.name.startswith(DERIVED_PREFIXES):
+            out.append(f"name must be a Python identifier not starting with {' or '.join(map(repr, DERIVED_PREFIXES))} "
+                       f"(it is a cells.csv column), got {self.name!r}")
         if not isinstance(self.label, str) or not self.label.strip():
             out.append(f"label must be a non-empty string (the axis label), got {self.label!r}")
         if self.kind not in KINDS:
@@ -65,6 +82,14 @@ class Metric:
             out.append(f"compute must be callable, got {type(self.compute).__name__}")
         if not isinstance(self.lower_is_better, bool):
             out.append(f"lower_is_better must be True or False, got {self.lower_is_better!r}")
+        if self.group is not None:
+            if isinstance(self.group, bool) or not isinstance(self.group, int) or self.group not in (0, 1) \
+                    or self.kind != "rate":
+                out.append(f"group is 0 or 1 on a per-group rate (kind 'rate'), got group={self.group!r} on kind "
+                           f"{self.kind!r}")
+            elif not (isinstance(self.name, str) and self.name.endswith(f"_a{self.group}") and self.rate):
+                out.append(f"a per-group rate of group {self.group} is named '<rate>_a{self.group}' (the levelling "
+                           f"summary pairs the groups by it), got {self.name!r}")
         return out
 
 
@@ -111,10 +136,15 @@ BUILTIN_METRICS = (
            short="SP"),  # Eq. 12
     Metric("tpr_gap", "TPR gap", lambda r: r.tpr_gap, kind="rate"),
     Metric("fpr_gap", "FPR gap", lambda r: r.fpr_gap, kind="rate"),
-    Metric("tpr_a0", "TPR of group a=0", lambda r: r.tpr(0), kind="rate", lower_is_better=False),
-    Metric("tpr_a1", "TPR of group a=1", lambda r: r.tpr(1), kind="rate", lower_is_better=False),
-    Metric("fpr_a0", "FPR of group a=0", lambda r: r.fpr(0), kind="rate"),
-    Metric("fpr_a1", "FPR of group a=1", lambda r: r.fpr(1), kind="rate"),
+    Metric("tpr_a0", "TPR of group a=0", lambda r: r.tpr(0), kind="rate", lower_is_better=False, group=0),
+    Metric("tpr_a1", "TPR of group a=1", lambda r: r.tpr(1), kind="rate", lower_is_better=False, group=1),
+    Metric("fpr_a0", "FPR of group a=0", lambda r: r.fpr(0), kind="rate", group=0),
+    Metric("fpr_a1", "FPR of group a=1", lambda r: r.fpr(1), kind="rate", group=1),
+    # selection rate: the share of the group predicted y=1 (SP is the gap between the two)
+    Metric("sel_a0", "selection rate of group a=0", lambda r: r.positive_rate(0), kind="rate",
+           lower_is_better=False, group=0),
+    Metric("sel_a1", "selection rate of group a=1", lambda r: r.positive_rate(1), kind="rate",
+           lower_is_better=False, group=1),
     Metric("eopp", "EqOpp (TPR gap; Hardt et al. 2016)", lambda r: r.tpr_gap, short="EqOpp"),
     # reported by the FARE interventions' ``certify`` (fairbench/interventions/firm/fare.py)
     Metric("dp_ub", "FARE's certified upper bound on SP", None, kind="reported", short="SP bound"),
@@ -152,9 +182,20 @@ def summarised(metrics: Iterable[Metric] | None = None) -> tuple[Metric, ...]:
     return tuple(m for m in _chosen(metrics) if m.kind != "rate")
 
 
+def per_group(metrics: Iterable[Metric] | None = None) -> tuple[Metric, ...]:
+    """The per-group rates (``group`` set), in registration order."""
+    return tuple(m for m in computed(metrics) if m.group is not None)
+
+
+def change_columns(metrics: Iterable[Metric] | None = None) -> tuple[str, ...]:
+    """``d_<name>`` of every per-group rate: its change against the same seed's baseline."""
+    return tuple(CHANGE_PREFIX + m.name for m in per_group(metrics))
+
+
 def metric_columns(metrics: Iterable[Metric] | None = None, validation: bool = False) -> tuple[str, ...]:
-    """The cells.csv columns of the computed metrics (with ``validation``, their ``val_`` twins too)."""
-    names = tuple(m.name for m in computed(metrics))
+    """The cells.csv columns of the metrics: each computed metric's, then each per-group rate's
+    change (``change_columns``); with ``validation``, their ``val_`` twins too."""
+    names = tuple(m.name for m in computed(metrics)) + change_columns(metrics)
     return names + tuple(f"val_{n}" for n in names) if validation else names
 
 
@@ -177,7 +218,7 @@ def check_fairness_metrics(names: Iterable[str], metrics: Iterable[Metric] | Non
     return out
 
 
-#: the per-cell metric columns of the built-ins (plugins' metrics add theirs)
+#: the cells.csv metric columns of the built-ins, changes included (plugins' metrics add theirs)
 METRIC_COLUMNS = metric_columns(BUILTIN_METRICS)
 
 

@@ -16,12 +16,14 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from fairbench import collective_model as surrogate
 from fairbench.collective import check_alpha, check_budgets, form_collective
 from fairbench.contract import BASELINE, Intervention
 from fairbench.dataset_options import resolve as resolve_options
 from fairbench.errors import UserInputError
 from fairbench.group_sizes import check_group_sizes
 from fairbench.learners import learner_params, make_learner
+from fairbench.levelling import add_changes
 from fairbench.metrics import BUILTIN_METRICS, Metric, check_fairness_metrics, metric_columns
 from fairbench.pareto import fronts
 from fairbench.plugins import Registry, get_registry
@@ -287,6 +289,7 @@ class PlannedRun:
     unavailable: list[str]
     warnings: list[str]
     fairness_metrics: tuple[str, ...]
+    chosen: list[Intervention]
 
     @property
     def keys(self) -> list[str]:
@@ -300,7 +303,7 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
                  params: dict | None = None, registry: Registry | None = None,
                  validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
                  fairness_metrics: Iterable[str] = ("eqod", "sp"), budget_fractions: Iterable[float] | None = None,
-                 budget_reference_alpha: float | None = None) -> PlannedRun:
+                 budget_reference_alpha: float | None = None, collective_model: str | None = None) -> PlannedRun:
     """Check a comparison's arguments, load its data and list its cells and their keys (no fit)."""
     registry = registry or get_registry()
     metrics = tuple(registry.metrics.values())
@@ -318,6 +321,7 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
         raise UserInputError("pass budgets (numbers of flips) or budget fractions (shares of the pool), not both")
     make_learner(learner, 0)  # unknown learner: clear error before any work
     chosen, skipped = select_interventions(registry, interventions)
+    params = surrogate.with_collective_model(params or {}, chosen, collective_model, registry.interventions.values())
     problems = list(registry.problems) + ([] if interventions is not None else skipped)
     unavailable = skipped if interventions is not None else []
     options = resolve_options(registry.dataset(dataset), dict(dataset_options or {}))
@@ -331,11 +335,11 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
         budget_values = budgets_from_fractions(data, DEFAULT_BUDGET_FRACTIONS if budget_fractions is None
                                                else budget_fractions, alpha, validation_fraction, budget_reference_alpha)
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
-                        cell_timeout=cell_timeout, params=params or {}, validation_fraction=validation_fraction,
+                        cell_timeout=cell_timeout, params=params, validation_fraction=validation_fraction,
                         metrics=metrics)
     tasks = plan(data, options, chosen, seed_list, budget_values, settings)
     out_dir = Path(output) if output is not None else default_output(dataset)
-    return PlannedRun(dataset, data, settings, tasks, out_dir, problems, unavailable, warned, fairness_metrics)
+    return PlannedRun(dataset, data, settings, tasks, out_dir, problems, unavailable, warned, fairness_metrics, chosen)
 
 
 def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, seeds: int | Iterable[int] = DEFAULT_SEEDS,
@@ -348,7 +352,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
             validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
             fairness_metrics: Iterable[str] = ("eqod", "sp"), budget_fractions: Iterable[float] | None = None,
             budget_reference_alpha: float | None = None, cache: str | os.PathLike | bool | None = None,
-            on_cells: Callable[[int], None] | None = None) -> CompareResult:
+            on_cells: Callable[[int], None] | None = None, collective_model: str | None = None) -> CompareResult:
     """Run (or resume) a comparison and return its cells and fronts, as ``fairbench compare`` does.
 
     The parameters mirror the command's options and defaults: ``interventions`` None runs every
@@ -365,14 +369,16 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     draw (each), fronts.csv holds them all.  Cells already in the output directory's store are
     reused unless ``fresh``, and so are cells of any earlier run in the shared cell cache
     (``cache``: a directory, None for the default, False for none; ``fairbench.cache``).
-    ``on_cells(n)`` is called as each task's n cells are written.
+    ``on_cells(n)`` is called as each task's n cells are written.  ``collective_model`` is the
+    learner RB-prob trains on the known majority rows (None: the paper's HGB;
+    ``fairbench.collective_model``): when given, cells.csv gets a ``collective_model`` column.
     """
     from fairbench.cache import open_cache
 
     jobs = resolve_jobs(jobs)
     run = plan_compare(dataset, interventions, seeds, alpha, budgets, majority_knowledge, learner, output, tune,
                        cell_timeout, dataset_options, params, registry, validation_fraction, fairness_metrics,
-                       budget_fractions, budget_reference_alpha)
+                       budget_fractions, budget_reference_alpha, collective_model)
     for line in run.warnings:
         if line not in _PRINTED_WARNINGS:  # an experiment's many compare calls on one dataset: once
             _PRINTED_WARNINGS.add(line)
@@ -401,6 +407,8 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
             known = shared.existing(all_keys)
             shared.put([row for row in rows if row["key"] not in known])
         cells = _cells_frame(rows, metrics)
+        if collective_model is not None:
+            cells = surrogate.record(cells, run.chosen, run.settings.params)
         result = CompareResult(dataset, cells, fronts(cells, metrics), run.output, computed, len(all_keys) - computed,
                                problems=run.problems, unavailable=run.unavailable, warnings=run.warnings,
                                metrics=metrics, fairness_metrics=run.fairness_metrics, from_cache=from_cache)
@@ -515,7 +523,8 @@ def _put(sinks: list[ResultStore], rows: list[dict], data: Prepared, bar, on_cel
 
 def _cells_frame(rows: list[dict], metrics=BUILTIN_METRICS) -> pd.DataFrame:
     """The cells as a frame: every cell column, the validation ones when the run has them, then
-    whatever plugins reported, then the key."""
+    whatever plugins reported, then the key; each per-group rate's change against its seed's
+    baseline (``d_<rate>``) is derived here (``fairbench.levelling``), never stored."""
     frame = pd.DataFrame(rows)
     columns, validation = cell_columns(metrics), validation_columns(metrics)
     for col in (*columns, "key"):
@@ -528,4 +537,4 @@ def _cells_frame(rows: list[dict], metrics=BUILTIN_METRICS) -> pd.DataFrame:
     known = (*columns, *validation, "key")
     extra = [c for c in frame.columns if c not in known]
     frame = frame[list(columns) + validation + extra + ["key"]]
-    return frame.reset_index(drop=True)
+    return add_changes(frame.reset_index(drop=True), metrics)

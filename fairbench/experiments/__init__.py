@@ -24,9 +24,10 @@ def _lazy(path: str) -> Callable[..., ExperimentResult]:
     module, function = path.split(":")
 
     def run(cfg: RunConfig, **options):
-        from fairbench.experiments import diagnostics, sweeps, toy
+        from fairbench.experiments import diagnostics, levelling, sweeps, toy
 
-        return getattr({"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics}[module], function)(cfg, **options)
+        modules = {"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics, "levelling": levelling}
+        return getattr(modules[module], function)(cfg, **options)
 
     run.__name__ = run.__qualname__ = function
     return run
@@ -47,6 +48,7 @@ class Experiment:
     #: ``calls(cfg, **options)``: the comparisons ``run`` makes, without running them (None: the
     #: experiment computes its own cells outside ``compare`` and the shared cache)
     calls: Callable[..., list] | None = None
+    description: str = ""  # ``fairbench experiment NAME --help``'s text (default: ``help``)
 
 
 SWEEP = ("fractions", "interventions", "validation")
@@ -66,6 +68,18 @@ EXPERIMENTS = (
     Experiment("representations", "RB scores in raw features vs FARE's representation (Figure 8/13)",
                _lazy("sweeps:run_representations"), ("alpha", *SWEEP), paper="Figure 8 / 13",
                calls=_lazy("sweeps:representations_calls")),
+    Experiment("levelling", "per-group TPR/FPR/selection-rate changes vs the baseline along each strategy's flip "
+               "curve: levelled up (the minority's rates rose) or down (the majority's fell)?",
+               _lazy("levelling:run_levelling"), ("alpha", *SWEEP), calls=_lazy("levelling:levelling_calls"),
+               description="One comparison at --alpha over budgets M (fractions of the candidate pool). Per "
+                           "strategy and M: each group's TPR, FPR and selection rate minus the same seed's "
+                           "baseline's, with 95% paired bootstrap intervals over seeds, and per rate a verdict: "
+                           "levelled up (the minority a=1's change above 0), levelled down (the majority a=0's "
+                           "below 0), both, the other way, or no clear change; at least 3 seeds for a verdict "
+                           "(docs/protocol.md, 'Levelling up or down'). Writes levelling.csv, .txt, .md, "
+                           "levelling.png, cells.csv and COMMAND.txt into results/<dataset>/levelling/. "
+                           "--interventions may add firm-side methods (their points are knob values); "
+                           "--collective-model changes RB-prob's own model."),
     Experiment("toy", "2-D toy: a handful of flips vs logistic regression (Figure 1)",
                _lazy("toy:run_toy"), ("flips", "method"), default_dataset="toy-2d", paper="Figure 1"),
     Experiment("diagnostics",

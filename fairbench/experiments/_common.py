@@ -17,7 +17,8 @@ COMMAND_FILE = "COMMAND.txt"
 #: experiments behind the leaderboard choose operating points on validation; the ones that only
 #: redraw a paper figure keep the paper's train/test protocol.  Experiments not listed (toy,
 #: diagnostics) do not run ``compare`` and have no validation split.
-VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0}
+VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0,
+                       "levelling": 0.0}
 
 
 @dataclass
@@ -38,6 +39,7 @@ class RunConfig:
     validation_fraction: float | None = None  # None: the experiment's default (VALIDATION_DEFAULTS)
     cache: object = None  # the shared cell cache: a folder, None for the default, False for none (fairbench.cache)
     on_cells: object = None  # called with n as each task's n cells are written (fairbench reproduce's progress)
+    collective_model: str | None = None  # None: the paper's HGB (fairbench.collective_model)
 
     def validation(self, experiment: str) -> float:
         """The validation share this experiment runs with."""
@@ -69,7 +71,15 @@ class RunConfig:
         """What ``compare`` and ``plan_compare`` get for ``call``: this run's settings and the call's own."""
         return dict(dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=call.output, tune=self.tune,
                     cell_timeout=self.cell_timeout, dataset_options=dict(self.dataset_options), registry=self.registry,
-                    validation_fraction=self.validation(call.experiment), **call.kwargs)
+                    validation_fraction=self.validation(call.experiment), collective_model=self.collective_model,
+                    **call.kwargs)
+
+    def strategy_params(self, chosen, registry) -> dict:
+        """Per-intervention parameters for experiments that build strategies themselves (toy,
+        diagnostics): the run's ``collective_model`` for those of ``chosen`` that train one."""
+        from fairbench.collective_model import with_collective_model
+
+        return with_collective_model({}, chosen, self.collective_model, registry.interventions.values())
 
     def command(self, experiment: str, extra: list[tuple[str, object]]) -> str:
         """The exact ``fairbench experiment ...`` line that reproduces this run."""
@@ -90,6 +100,8 @@ class RunConfig:
             words += ["--dataset-option", f"{key}={value}"]
         if self.cell_timeout:
             words += ["--cell-timeout", f"{self.cell_timeout:g}"]
+        if self.collective_model is not None:
+            words += ["--collective-model", self.collective_model]
         if experiment in VALIDATION_DEFAULTS:  # always named, so the folder says which protocol it used
             words += ["--validation-fraction", f"{self.validation(experiment):g}"]
         if self.output is not None:

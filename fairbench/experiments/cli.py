@@ -48,7 +48,7 @@ def add_experiment_parser(sub) -> None:
     p = sub.add_parser("experiment", help="run a named experiment of the paper and write CSV, PNG and tables")
     experiments = p.add_subparsers(dest="experiment", metavar="NAME")
     for exp in EXPERIMENTS:
-        q = experiments.add_parser(exp.name, help=exp.help, description=exp.help)
+        q = experiments.add_parser(exp.name, help=exp.help, description=exp.description or exp.help)
         add_run_options(q)
         _add_options(q, exp.options)
         q.set_defaults(handler=_experiment, experiment=exp.name)
@@ -71,7 +71,8 @@ def _config(args):
     return RunConfig(dataset=args.dataset, seeds=args.seeds, learner=args.learner, output=args.output,
                      jobs=check_jobs(args.jobs), fresh=args.fresh, tune=args.tune, cell_timeout=args.cell_timeout,
                      dataset_options=options, quiet=args.quiet,
-                     validation_fraction=getattr(args, "validation_fraction", None), cache=cache_argument(args))
+                     validation_fraction=getattr(args, "validation_fraction", None), cache=cache_argument(args),
+                     collective_model=args.collective_model)
 
 
 def experiment_arguments(args) -> tuple[str, object, dict]:

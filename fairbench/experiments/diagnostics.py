@@ -111,6 +111,7 @@ def run_diagnostics(cfg: RunConfig, alphas=ALPHAS, interventions=METHODS) -> Exp
     for key, value in DEFAULT_OPTIONS.items():
         cfg.dataset_options.setdefault(key, value)
     registry = cfg.registry or get_registry()
+    params = cfg.strategy_params([registry.intervention(n) for n in interventions if n != "oracle"], registry)
     dataset = load(cfg.dataset, registry, **cfg.dataset_options)
     data = prepare(dataset)
     info = dataset.info
@@ -125,7 +126,7 @@ def run_diagnostics(cfg: RunConfig, alphas=ALPHAS, interventions=METHODS) -> Exp
         if seed in cached:
             frames.append(cached[seed])
         else:
-            frames.append(pd.DataFrame(_seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions)))
+            frames.append(pd.DataFrame(_seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions, params)))
     cells = pd.concat(frames, ignore_index=True)
     cells.to_csv(out / "diagnostics_cells.csv", index=False, float_format="%.6g")
     (out / "COMMAND.txt").write_text(command + "\n")
@@ -177,7 +178,7 @@ def _options_text(info: dict) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in info["parameters"].items())
 
 
-def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions) -> list[dict]:
+def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions, strategy_params) -> list[dict]:
     from fairbench.interventions.fare_space import InFareSpace
     from fairbench.tasks import Settings, collective_view, tuned_params
 
@@ -192,7 +193,7 @@ def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions) -> l
         m_star = int(np.sum(y_cf[cands] == 1))
         view = collective_view(Z, data.y, collective, seed)
         nn = _one_nn(view, y_cf[members], InFareSpace(None))
-        settings = Settings(alpha=alpha, learner=cfg.learner, tune=cfg.tune)
+        settings = Settings(alpha=alpha, learner=cfg.learner, tune=cfg.tune, params=strategy_params)
         for name in interventions:
             if name == "oracle":
                 scores = _Oracle(y_cf[cands]).score(view)
@@ -200,7 +201,7 @@ def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions) -> l
             else:
                 iv = registry.intervention(name)
                 params = tuned_params(iv, data, split, Z, settings)
-                scorer = iv.make(None, seed, **{**iv.params, **params})
+                scorer = iv.make(None, seed, **{**iv.params, **strategy_params.get(name, {}), **params})
                 scores = scorer.score(view)
             ranking = rank_candidates(scores, len(cands), seed, name)
             y_mod, n_flips = flip(data.y, cands, ranking, m_star)

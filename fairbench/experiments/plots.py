@@ -70,3 +70,35 @@ def panels_figure(front: pd.DataFrame, panel: str, series: str, path: Path, *, m
         ax.set_ylabel(metric_label(metric))
         ax.legend(fontsize=8)
     return _finish(fig, axes[0], path)
+
+
+def levelling_figure(summary: pd.DataFrame, pairs: dict, path: Path, title: str = "") -> Path:
+    """One row of panels per intervention, one column per rate family (TPR, FPR, selection rate):
+    each group's seed-mean change against the same seed's baseline, with its 95% paired interval as
+    a band, against the number of flips (a firm method: its knob); the baseline is the line at 0."""
+    from fairbench.levelling import MAJORITY, MINORITY, rate_label
+
+    plt = pyplot()
+    names = list(dict.fromkeys(summary["intervention"]))
+    fig, axes = plt.subplots(len(names), len(pairs), figsize=(4.6 * len(pairs), 3.4 * len(names)), squeeze=False,
+                             sharey="col")
+    for ax_row, name in zip(axes, names):
+        part = summary[summary["intervention"] == name]
+        user = (part["side"] == "user").all()
+        x = "n_flips_mean" if user else "knob_value"
+        part = part.sort_values(x)
+        for ax, (minority, majority) in zip(ax_row, pairs.values()):
+            for i, (m, who) in enumerate(((minority, f"a={MINORITY} (minority)"), (majority, f"a={MAJORITY} (majority)"))):
+                style = series_style(i)
+                col = f"d_{m.name}"
+                ax.plot(part[x], part[f"{col}_mean"], "-", label=who, **style)
+                ax.fill_between(part[x].to_numpy(float), part[f"{col}_low"].to_numpy(float),
+                                part[f"{col}_high"].to_numpy(float), color=style["color"], alpha=0.15, linewidth=0)
+            ax.axhline(0, linestyle="--", color="black", linewidth=1, label="baseline (same seed)")
+            ax.set_title(f"{name}: {rate_label(minority)}", fontsize=10)
+            ax.set_xlabel("number of label flips M" if user else part["knob"].iloc[0])
+            ax.set_ylabel(f"{rate_label(minority)} minus baseline's")
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return _finish(fig, axes.ravel(), path)

@@ -99,8 +99,10 @@ def run_toy(cfg: RunConfig, flips: int | None = None, method: str | None = None)
     opts = _options(cfg)
     learner = cfg.learner if cfg.learner != "hgb" else "logreg"
 
+    extra = cfg.strategy_params([iv], registry).get(iv.name, {})
+
     def scorer(seed):
-        return iv.make(None, seed, **dict(iv.params))
+        return iv.make(None, seed, **{**iv.params, **extra})
 
     max_curve = max(MAX_CURVE, flips)
     runs = [_one_seed(seed, opts, scorer, learner, max_curve) for seed in range(cfg.seeds)]
@@ -145,6 +147,8 @@ def _command(cfg: RunConfig, flips: int, method: str) -> str:
     words = ["fairbench", "experiment", "toy", "--seeds", str(cfg.seeds), "--flips", str(flips), "--method", method]
     if cfg.learner != "hgb":
         words += ["--learner", cfg.learner]
+    if cfg.collective_model is not None:
+        words += ["--collective-model", cfg.collective_model]
     for key, value in sorted(cfg.dataset_options.items()):
         if key in DEFAULTS:
             words += ["--dataset-option", f"{key}={value}"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fairbench.collective_model import DEFAULT_COLLECTIVE_MODEL
 from fairbench.contract import CollectiveView, Intervention
 from fairbench.errors import UserInputError
 from fairbench.hookspecs import hookimpl
@@ -25,17 +26,21 @@ class RandomScores:
 
 
 class RBProb:
-    """RB-prob (Eq. 7): P(y=1|x) from a HistGradientBoosting model trained on majority rows only."""
+    """RB-prob (Eq. 7): P(y=1|x) from a model trained on majority rows only: the paper's
+    HistGradientBoosting, or the learner named by ``--collective-model`` (``fairbench.collective_model``)."""
+
+    def __init__(self, model: str = DEFAULT_COLLECTIVE_MODEL):
+        self.model = model
 
     def score(self, view: CollectiveView) -> np.ndarray:
-        from sklearn.ensemble import HistGradientBoostingClassifier
+        from fairbench.learners import make_learner
 
         if len(view.majority) == 0:
             raise UserInputError(f"rb-prob needs at least one known majority row; {_KNOWLEDGE_HINT}")
         if len(np.unique(view.majority_y)) < 2:
             # A one-class majority gives every candidate the same probability.
             return np.full(len(view.candidates), float(np.mean(view.majority_y)))
-        model = HistGradientBoostingClassifier(random_state=view.random_state)
+        model = make_learner(self.model, view.random_state)
         model.fit(view.majority, view.majority_y)
         return model.predict_proba(view.candidates)[:, 1]
 
@@ -96,8 +101,10 @@ def _labels(name: str, make, description: str, tune=None) -> Intervention:
 def fairbench_register_interventions(register):
     register(_labels("random", lambda knob=None, random_state=0, **p: RandomScores(),
                      "flip M uniformly chosen candidates (the paper's random baseline)"))
-    register(_labels("rb-prob", lambda knob=None, random_state=0, **p: RBProb(),
-                     "rank by P(y=1|x) of a gradient-boosting model fit on majority rows (Eq. 7)"))
+    register(_labels("rb-prob", lambda knob=None, random_state=0, collective_model=DEFAULT_COLLECTIVE_MODEL, **p:
+                     RBProb(collective_model),
+                     "rank by P(y=1|x) of a gradient-boosting model fit on majority rows (Eq. 7; "
+                     "--collective-model picks another model)"))
     register(_labels("rb-label", lambda knob=None, random_state=0, k=DEFAULT_K, **p: RBLabel(k),
                      "rank by favourable labels among the k nearest majority rows (Eq. 8)", {"k": K_GRID}))
     register(_labels("rb-dist", lambda knob=None, random_state=0, k=DEFAULT_K, **p: RBDist(k),

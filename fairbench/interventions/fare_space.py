@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fairbench.collective_model import DEFAULT_COLLECTIVE_MODEL
 from fairbench.contract import CollectiveView, Intervention
 from fairbench.hookspecs import hookimpl
 from fairbench.interventions.collective import DEFAULT_K, K_GRID, RBDist, RBLabel, RBProb
@@ -71,18 +72,23 @@ def _make(plain):
     return make
 
 
-PLAIN = {
-    "rb-prob": (lambda k: RBProb(), {}),
-    "rb-label": (RBLabel, {"k": K_GRID}),
-    "rb-dist": (RBDist, {"k": K_GRID}),
+def _make_rb_prob(knob=None, random_state=0, collective_model=DEFAULT_COLLECTIVE_MODEL, **params):
+    """rb-prob@fare's scorer trains the run's collective model (``--collective-model``), as rb-prob's."""
+    return _make(lambda k: RBProb(collective_model))(knob, random_state, **params)
+
+
+MAKERS = {
+    "rb-prob": (_make_rb_prob, {}),
+    "rb-label": (_make(RBLabel), {"k": K_GRID}),
+    "rb-dist": (_make(RBDist), {"k": K_GRID}),
 }
 
 
 @hookimpl
 def fairbench_register_interventions(register):
-    for name, (plain, tune) in PLAIN.items():
+    for name, (make, tune) in MAKERS.items():
         register(Intervention(
-            name=name + SUFFIX, stage="labels", knob="budget", grid=(), make=_make(plain),
+            name=name + SUFFIX, stage="labels", knob="budget", grid=(), make=make,
             description=f"{name} computed in the cells of a FARE tree (gamma 0.85, k 200, n 100) fitted on the "
                         "collective's own rows (s=1) and the known majority rows (s=0)",
             params=dict(FARE_PARAMS), tune=tune, in_default_run=False,

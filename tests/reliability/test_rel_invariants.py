@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 
 import fairbench.tasks
 from fairbench.collective import flip, form_collective, rank_candidates
-from fairbench.metrics import METRIC_COLUMNS, evaluate
+from fairbench.metrics import BUILTIN_METRICS, computed, evaluate
 from fairbench.prepared import prepare
 from fairbench.runner import compare
 from fairbench.store import ResultStore, cell_key
 from fairbench.tasks import Settings, Task, run_task
 from rel_support import FAST, dataset, frame, intervention, registry_with
 
-RATES = [c for c in METRIC_COLUMNS if c != "error"]
+RATES = [m.name for m in computed(BUILTIN_METRICS) if m.kind != "error"]  # what evaluate() returns
 FAST_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
