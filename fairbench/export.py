@@ -119,7 +119,7 @@ def ranked_summary(cells: pd.DataFrame, files=()) -> str:
         else:
             knob = r[f"{col}_knob_mean"]
             point = (f"EqOd {ci(r[f'{col}_mean'], r[f'{col}_low'], r[f'{col}_high'])}"
-                     + (f" at {'M' if r['side'] == 'user' else 'knob'} {knob:.3g} (seed mean)"
+                     + (f" at {'M' if str(r['side']).startswith('user') else 'knob'} {knob:.3g} (seed mean)"
                         if np.isfinite(knob) and r["side"] != "baseline" else "")
                      + (f" ({int(r[f'{col}_n'])}/{int(r['n_seeds'])} seeds)" if r[f"{col}_n"] < r["n_seeds"] else ""))
         lines.append(f"{i + 1:>3}. {r['intervention']:<{width}}  HV {ci(r['hv_eqod_mean'], r['hv_eqod_low'], r['hv_eqod_high'], 2):<20}"
