@@ -21,6 +21,11 @@ ORDER_RULE = (f"valid orders: {', '.join(VALID_ORDERS)} (a user-side strategy, t
               f"e.g. rb-prob{SEPARATOR}threshold-optimizer)")
 
 
+def _joined(attr: str) -> property:
+    """A pipeline's ``attr``: its parts', joined by "+"."""
+    return property(lambda self: SEPARATOR.join(getattr(p, attr) for p in self.parts))
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """A user-side strategy then a firm method, both present (a single intervention is not wrapped)."""
@@ -32,25 +37,11 @@ class Pipeline:
     def parts(self) -> tuple[Intervention, Intervention]:
         return self.user, self.firm
 
-    @property
-    def name(self) -> str:
-        return SEPARATOR.join(p.name for p in self.parts)
-
-    @property
-    def stage(self) -> str:
-        return SEPARATOR.join(p.stage for p in self.parts)
-
-    @property
-    def side(self) -> str:
-        return SEPARATOR.join(p.side for p in self.parts)
-
-    @property
-    def knob(self) -> str:
-        return SEPARATOR.join(p.knob for p in self.parts)
-
-    @property
-    def plugin(self) -> str:
-        return SEPARATOR.join(p.plugin for p in self.parts)
+    name = _joined("name")    # rb-prob+threshold-optimizer
+    stage = _joined("stage")  # labels+post
+    side = _joined("side")    # user+firm
+    knob = _joined("knob")    # budget+none
+    plugin = _joined("plugin")
 
     @property
     def cost(self) -> float:
