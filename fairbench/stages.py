@@ -102,6 +102,7 @@ class Stage:
     calls: tuple[Call, ...]
     attributes: tuple[Attribute, ...] = ()
     transforms_train: bool = False  # the EACH call also runs on the training rows (as set "train")
+    on_scores: bool = False         # its inputs are the learner's P(y=1), not the features (post)
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -114,6 +115,11 @@ class Stage:
     @property
     def methods(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.calls)
+
+    @property
+    def takes_learner(self) -> bool:
+        """Whether a call is handed an unfitted copy of the firm's learner (in)."""
+        return any(c.on == TRAIN_LEARNER for c in self.calls)
 
     @property
     def output(self) -> Call | None:
@@ -308,6 +314,7 @@ POST_STAGE = Stage(
      Call("predict", "(scores, a) -> np.ndarray", EACH, PREDICTIONS,
           "one 0/1 label per validation and test row, from the learner's scores on them")),
     attributes=(_EXTRA_METRICS,),
+    on_scores=True,
 )
 
 #: Every stage, in pipeline order: the collective acts first, on the data it contributes.

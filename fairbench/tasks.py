@@ -239,8 +239,8 @@ def _scores(iv: Intervention, Z, y, collective, seed: int, settings: Settings, p
     if len(collective.candidates) == 0:  # nothing to rank: the plugin is not asked to score zero rows
         return np.empty(0, dtype=np.int64)
     scorer = _make(iv, None, seed, settings, params)
-    scores = scorer.score(collective_view(Z, y, collective, seed))
-    return rank_candidates(scores, len(collective.candidates), seed, iv.name)
+    outcome = STAGE_OBJECTS["labels"].run(scorer, Inputs(view=collective_view(Z, y, collective, seed)))
+    return rank_candidates(outcome.returned["score"], len(collective.candidates), seed, iv.name)  # checks the scores
 
 
 def tuned_params(iv: Intervention, data: Prepared, split: Split, Z, settings: Settings) -> dict:
@@ -296,7 +296,7 @@ def _cells(data: Prepared, split: Split, task: Task, settings: Settings, baselin
                 collective, ranking, facts = _user_side(data, split, user, task.seed, settings)
         except (Exception, CellTimeout) as exc:
             return [_fail(row, exc) for row in rows]
-    learner_cache: dict[int, tuple] = {}  # n_flips -> the learner's scores on those labels (post in a pipeline)
+    learner_cache: dict[int, dict] = {}  # n_flips -> the learner's scores on those labels (post in a pipeline)
     for row, (knob, _) in zip(rows, task.cells):
         budget, firm_knob = knob if isinstance(run, Pipeline) else (knob, None) if firm is None else (None, knob)
         y_train, flipped = data.y[split.train], None
@@ -351,9 +351,9 @@ def _firm_cell(data: Prepared, split: Split, seed: int, iv: Intervention, knob, 
     method = _make(iv, knob, seed, settings, accepted_context(iv, context))
     a_train = data.a[split.train]
     evaluated = {"test": split.test, **({"validation": split.validation} if len(split.validation) else {})}
-    learner = make_learner(settings.learner, seed) if iv.stage == "in" else None
+    learner = make_learner(settings.learner, seed) if stage.takes_learner else None
     fit_seconds = None
-    if iv.stage == "post":  # fit on the learner's out-of-fold scores of these labels, applied to its scores
+    if stage.on_scores:  # fit on the learner's out-of-fold scores of these labels, applied to its scores
         scores, fit_seconds = _post_scores(data, split, y_train, flipped, settings, baseline, iv, cache)
         train = Rows(scores["holdout"], a_train, y_train.copy())  # a copy: the harness's labels stay its own
         sets = {name: Rows(scores[name], data.a[idx]) for name, idx in evaluated.items()}

@@ -285,10 +285,10 @@ def _run_once(iv: Intervention, kit: _Kit, view: CollectiveView | None = None) -
     else:
         inputs = {"X (train)": kit.X_train.copy(), "y (train)": kit.y_train.copy(), "a (train)": kit.a_train.copy(),
                   "X (test)": kit.X_test.copy(), "a (test)": kit.a_test.copy()}
-        if iv.stage == "post":
+        if stage.on_scores:
             holdout, test = kit.probabilities
             inputs.update({"scores (train)": holdout.copy(), "scores (test)": test.copy()})
-        X, Xt = (inputs["scores (train)"], inputs["scores (test)"]) if iv.stage == "post" else (
+        X, Xt = (inputs["scores (train)"], inputs["scores (test)"]) if stage.on_scores else (
             inputs["X (train)"], inputs["X (test)"])
         at = inputs["a (test)"]
         given = Inputs(Rows(X, inputs["a (train)"], inputs["y (train)"]),
@@ -297,7 +297,7 @@ def _run_once(iv: Intervention, kit: _Kit, view: CollectiveView | None = None) -
     learner_params = None
     try:
         run.obj = obj = _build(run, iv, _knob(iv), kit)
-        if iv.stage == "in":
+        if stage.takes_learner:
             from fairbench.learners import make_learner
 
             given.learner = make_learner(kit.learner, KIT_SEED)
