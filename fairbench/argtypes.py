@@ -55,3 +55,12 @@ def number_list(convert: Callable[[str], Any], problem: str) -> Callable[[str], 
         return values
 
     return _comma_list(parse)
+
+
+def grid_pair(text: str) -> tuple[str, list[float]]:
+    """``NAME=v1,v2`` -> ``(NAME, [v1, v2])``: ``--grid``, the knob values of one firm method to run."""
+    name, sep, values = text.partition("=")
+    problem = f"--grid takes NAME=v1,v2 (a firm method and values of its grid, e.g. reductions-eg=0.02,0.05), got {text!r}"
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(problem)
+    return name.strip(), number_list(float, problem)(values)

@@ -10,12 +10,12 @@ import argparse
 import os
 import sys
 
-from fairbench.argtypes import names, number_list
+from fairbench.argtypes import grid_pair, names, number_list
 from fairbench.cli_common import (  # noqa: F401  (shared with fairbench.experiments.cli, kept importable here)
     cache_argument, EXIT_FAILED_CELLS, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, add_run_options, check_jobs, dataset_options,
     intervention_names, report_files_and_failures, report_problems, validation_option,
 )
-from fairbench.errors import FairbenchError
+from fairbench.errors import FairbenchError, UserInputError
 
 DEBUG_ENV = "FAIRBENCH_DEBUG"
 
@@ -39,9 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="evaluate interventions on a dataset and write fronts, plots and tables")
     add_run_options(p)
-    p.add_argument("--interventions", type=intervention_names, help="comma-separated names (default: all available)")
+    p.add_argument("--interventions", type=intervention_names,
+                   help="comma-separated names (default: all available); a+b runs a pipeline: the user-side strategy "
+                        "a flips, then the firm method b (e.g. rb-prob+threshold-optimizer)")
     p.add_argument("--alpha", type=float, default=0.3, help="fraction of the minority in the collective, in (0, 1]")
     p.add_argument("--budgets", type=_int_list, help="numbers of flips M, e.g. 0,50,100 (default: fractions of the candidate pool)")
+    p.add_argument("--grid", type=grid_pair, action="append", default=[], metavar="NAME=v1,v2",
+                   help="run only these values of firm method NAME's grid (repeatable; default: its whole grid, "
+                        "and a pipeline's cells are the budgets times it)")
     p.add_argument("--majority-knowledge", type=int, help="the collective knows only N random majority rows")
     from fairbench.runner import DEFAULT_VALIDATION_FRACTION
 
@@ -79,9 +84,19 @@ def _compare(args) -> int:
         executor=args.executor, scheduler=args.scheduler,
         cell_timeout=args.cell_timeout, dataset_options=dataset_options(args), quiet=args.quiet,
         validation_fraction=args.validation_fraction, fairness_metrics=args.fairness_metric,
-        cache=cache_argument(args), collective_model=args.collective_model,
+        cache=cache_argument(args), collective_model=args.collective_model, grid=grid_option(args.grid),
     )
     return summarize(result)
+
+
+def grid_option(pairs: list[tuple[str, list[float]]]) -> dict[str, list[float]]:
+    """``--grid`` pairs as a mapping; a method named twice is refused rather than letting one win."""
+    grids: dict[str, list[float]] = {}
+    for name, values in pairs:
+        if name in grids:
+            raise UserInputError(f"--grid {name} is given twice; give its values once, comma-separated")
+        grids[name] = values
+    return grids
 
 
 def summarize(result) -> int:

@@ -24,6 +24,11 @@ DEFAULT_COLLECTIVE_MODEL = "hgb"
 COLUMN = "collective_model"
 
 
+def _parts(chosen: Iterable) -> list[Intervention]:
+    """The interventions of a run, a pipeline's (``a+b``) parts each on its own."""
+    return [part for iv in chosen for part in getattr(iv, "parts", (iv,))]
+
+
 def _parameter(iv: Intervention) -> inspect.Parameter | None:
     try:
         return inspect.signature(iv.make).parameters.get(PARAM)
@@ -55,7 +60,7 @@ def with_collective_model(params: dict, chosen: Iterable[Intervention], name: st
     from fairbench.learners import make_learner
 
     make_learner(name, 0)  # an unknown name fails here, listing the learners
-    users = [iv for iv in chosen if uses_collective_model(iv)]
+    users = list({iv.name: iv for iv in _parts(chosen) if uses_collective_model(iv)}.values())
     if not users:
         takers = ", ".join(iv.name for iv in known if uses_collective_model(iv))
         raise UserInputError(f"--collective-model {name}: no strategy of this run trains a model of its own (it "
@@ -75,7 +80,10 @@ def with_collective_model(params: dict, chosen: Iterable[Intervention], name: st
 def record(cells: pd.DataFrame, chosen: Iterable[Intervention], params: dict) -> pd.DataFrame:
     """A ``collective_model`` column after ``learner``: the model of each strategy that trains one,
     empty on the other rows."""
-    models = {iv.name: params.get(iv.name, {}).get(PARAM, default_model(iv)) for iv in chosen if uses_collective_model(iv)}
+    models = {iv.name: params.get(iv.name, {}).get(PARAM, default_model(iv))
+              for iv in _parts(chosen) if uses_collective_model(iv)}
     cells = cells.copy()
-    cells.insert(cells.columns.get_loc("learner") + 1, COLUMN, cells["intervention"].map(models))
+    strategy = cells["user_intervention"].fillna(cells["intervention"]) if "user_intervention" in cells \
+        else cells["intervention"]  # a pipeline's strategy is its user part
+    cells.insert(cells.columns.get_loc("learner") + 1, COLUMN, strategy.map(models))
     return cells

@@ -1,30 +1,10 @@
 """The data types every plugin and the harness share.
 
-A plugin registers :class:`Intervention` or :class:`DatasetSpec` objects through the hooks in
-``fairbench.hookspecs``.  What an intervention's ``make`` returns depends on its stage:
-
-``labels`` (user side)
-    an object with ``score(view: CollectiveView) -> np.ndarray`` giving one finite score per
-    candidate (higher = more likely favourable as a majority member).  The harness ranks the
-    candidates once and flips the top-M labels for every budget M.  A strategy that trains a
-    model of its own (as RB-prob) names a ``collective_model`` keyword with a default in ``make``:
-    the run's ``--collective-model NAME`` (a learner name) reaches it there.
-``pre`` (firm side)
-    an object with ``fit(X, y, a) -> self`` and ``transform(X, a) -> np.ndarray``; the learner is
-    trained on the transformed training rows and scored on transformed validation and test rows.  Optionally
-    ``relabel(X, y, a) -> np.ndarray``: called after ``fit`` on the training rows, it returns one
-    0/1 label per row and the learner is trained on those labels instead of ``y`` (label-changing
-    pre-processing such as Kamiran & Calders' massaging; ``transform`` may return ``X`` as is).
-    The cell's ``n_flips`` records how many training labels changed.
-``in`` (firm side)
-    an object with ``fit(X, y, a, learner) -> self`` and ``predict(X, a) -> np.ndarray``.
-``post`` (firm side)
-    an object with ``fit(scores, y, a) -> self`` and ``predict(scores, a) -> np.ndarray``, fed the
-    learner's probabilities of the favourable label on a held-out part of train, then on the
-    validation and test rows.
-
-Plugins see training data only: validation and test rows never reach plugin code except through
-``transform``/``predict`` of an already fitted object (docs/protocol.md).
+A plugin registers :class:`Intervention`, :class:`DatasetSpec` or ``Metric`` objects through the
+hooks in ``fairbench.hookspecs``.  What an intervention's ``make`` returns depends on its stage
+(``labels`` on the user side; ``pre``, ``in``, ``post`` on the firm side): the methods each stage's
+object supplies, the order the harness calls them in and what plugins may see are declared once
+in ``fairbench.stages``.
 """
 from __future__ import annotations
 
@@ -39,8 +19,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-STAGES = ("labels", "pre", "in", "post")
-STAGE_SIDE = {"labels": "user", "pre": "firm", "in": "firm", "post": "firm"}
+from fairbench.stages import STAGE_SIDE, STAGES  # noqa: E402,F401  (the stage protocol's own module)
+
 #: The firm's learner on unmodified data; the only intervention whose side is "baseline".
 BASELINE = "baseline"
 
@@ -177,8 +157,10 @@ class CollectiveView:
 
 # --- the rules of a valid declaration (written once: the registry and the kit both apply them) ---
 
-def _is_name(value: Any) -> bool:
-    return isinstance(value, str) and bool(value) and not any(c.isspace() or c == "," for c in value)
+def _is_name(value: Any, forbidden: str = ",") -> bool:
+    """A non-empty string without spaces or ``forbidden`` characters (an intervention's and its knob's
+    name also without "+", which joins a pipeline's parts)."""
+    return isinstance(value, str) and bool(value) and not any(c.isspace() or c in forbidden for c in value)
 
 
 def _json_ok(value: Any) -> bool:
@@ -212,9 +194,9 @@ def _grid_problems(iv: Intervention) -> list[str]:
 def _intervention_problems(iv: Any) -> list[str]:
     if not isinstance(iv, Intervention):
         return [f"got {type(iv).__name__}, expected fairbench.Intervention"]
-    if not _is_name(iv.name):
-        return [f"name {iv.name!r} must be a non-empty string without spaces or commas "
-                "(`--interventions` splits on commas)"]
+    if not _is_name(iv.name, ",+"):
+        return [f"name {iv.name!r} must be a non-empty string without spaces, commas or '+' "
+                "(`--interventions` splits on commas, a pipeline's parts are joined by '+')"]
     if iv.stage not in STAGES:
         return [f"stage {iv.stage!r} is not one of {', '.join(STAGES)}"]
     problems = []
@@ -222,8 +204,8 @@ def _intervention_problems(iv: Any) -> list[str]:
     if iv.side != expected_side and not (iv.name == BASELINE and iv.side == "baseline"):
         problems.append(f"side {iv.side!r} does not match stage {iv.stage!r} (expected {expected_side!r}; "
                         "leave side empty to derive it)")
-    if not _is_name(iv.knob):
-        problems.append(f"knob {iv.knob!r} must be a non-empty name")
+    if not _is_name(iv.knob, ",+"):
+        problems.append(f"knob {iv.knob!r} must be a non-empty name without spaces, commas or '+'")
     else:
         problems += _grid_problems(iv)
     if not callable(iv.make):

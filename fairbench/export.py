@@ -50,7 +50,7 @@ def fronts_table(front: pd.DataFrame, fairness=("eqod", "sp"), metrics=None, tab
     shown = [*of_kind("error", metrics), *(by_name[n] for n in fairness)]
     rows = []
     for _, r in front.iterrows():
-        knob = "" if r["knob"] == "none" else f"{r['knob']}={r['knob_value']:g}"
+        knob = knob_text(r)
         flips = "" if not np.isfinite(r.get("n_flips_mean", np.nan)) else f"{r['n_flips_mean']:.0f}"
         rows.append([
             r["intervention"], r["side"], knob, *(pm(r.get(f"{m.name}_mean"), r.get(f"{m.name}_std")) for m in shown),
@@ -58,6 +58,13 @@ def fronts_table(front: pd.DataFrame, fairness=("eqod", "sp"), metrics=None, tab
         ])
     headers = ["intervention", "side", "knob", *(m.header for m in shown), "flips", "seeds", "front"]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def knob_text(r) -> str:
+    """``eps=0.02``; a pipeline's two knobs ``budget=10, eps=0.02``; nothing for a knob named none."""
+    names = str(r["knob"]).split("+")
+    values = [r["knob_value"], r.get("firm_knob")][:len(names)]
+    return ", ".join(f"{n}={v:g}" for n, v in zip(names, values) if n != "none")
 
 
 def write_outputs(result) -> list[Path]:
@@ -112,7 +119,7 @@ def ranked_summary(cells: pd.DataFrame, files=()) -> str:
         else:
             knob = r[f"{col}_knob_mean"]
             point = (f"EqOd {ci(r[f'{col}_mean'], r[f'{col}_low'], r[f'{col}_high'])}"
-                     + (f" at {'M' if r['side'] == 'user' else 'knob'} {knob:.3g} (seed mean)"
+                     + (f" at {'M' if str(r['side']).startswith('user') else 'knob'} {knob:.3g} (seed mean)"
                         if np.isfinite(knob) and r["side"] != "baseline" else "")
                      + (f" ({int(r[f'{col}_n'])}/{int(r['n_seeds'])} seeds)" if r[f"{col}_n"] < r["n_seeds"] else ""))
         lines.append(f"{i + 1:>3}. {r['intervention']:<{width}}  HV {ci(r['hv_eqod_mean'], r['hv_eqod_low'], r['hv_eqod_high'], 2):<20}"

@@ -20,7 +20,7 @@ def fairbench_register_interventions(register: Callable[..., None]) -> None:
     """Register interventions by calling ``register(fairbench.Intervention(...))`` once each.
 
     An intervention is a user-side label strategy (stage ``labels``) or a firm-side method
-    (stages ``pre``, ``in``, ``post``); see ``fairbench.contract`` for what each stage supplies.
+    (stages ``pre``, ``in``, ``post``); see ``fairbench.stages`` for what each stage supplies.
     """
 
 

@@ -7,6 +7,14 @@ import pandas as pd
 from fairbench.metrics import of_kind, summarised
 
 GROUP = ["intervention", "side", "stage", "knob", "knob_value"]
+#: A composed pipeline's second knob (fairbench.pipelines): its knob_value is the budget, and the
+#: pair names one point of its front.  Absent from cells of single interventions only.
+FIRM_KNOB = "firm_knob"
+
+
+def point_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns naming one point of an intervention's front: its knob value, and a pipeline's firm knob."""
+    return ["knob_value", *([FIRM_KNOB] if FIRM_KNOB in frame else [])]
 
 
 def pareto_mask(cost_x: np.ndarray, cost_y: np.ndarray) -> np.ndarray:
@@ -34,15 +42,16 @@ def fronts(cells: pd.DataFrame, metrics=None) -> pd.DataFrame:
     against error.  ``metrics``: the registered metrics by default.
     """
     good = cells[cells["status"] == "ok"].copy()
+    group = GROUP + point_columns(cells)[1:]
     if good.empty:
-        return pd.DataFrame(columns=GROUP + ["n_seeds"])
+        return pd.DataFrame(columns=group + ["n_seeds"])
     good["n_flips"] = pd.to_numeric(good["n_flips"], errors="coerce")
     shown = summarised(metrics)
     columns = [m.name for m in shown if m.kind != "reported"] + ["n_flips"]
     columns += [m.name for m in shown if m.kind == "reported"] + ["fit_seconds"]
-    agg = good.groupby(GROUP, dropna=False, sort=False)[[c for c in columns if c in good]].agg(["mean", "std"])
+    agg = good.groupby(group, dropna=False, sort=False)[[c for c in columns if c in good]].agg(["mean", "std"])
     agg.columns = [f"{m}_{s}" for m, s in agg.columns]
-    agg["n_seeds"] = good.groupby(GROUP, dropna=False, sort=False)["seed"].nunique()
+    agg["n_seeds"] = good.groupby(group, dropna=False, sort=False)["seed"].nunique()
     out = agg.reset_index()
     (error,) = of_kind("error", metrics)
     axes = [m for m in of_kind("fairness", metrics) if f"{m.name}_mean" in out]

@@ -26,6 +26,7 @@ from fairbench.learners import learner_params, make_learner
 from fairbench.levelling import add_changes
 from fairbench.metrics import BUILTIN_METRICS, Metric, check_fairness_metrics, metric_columns
 from fairbench.pareto import fronts
+from fairbench.pipelines import Pipeline, check_grids, knob_values, parse, user_part
 from fairbench.plugins import Registry, get_registry
 from fairbench.prepared import Prepared, prepare
 from fairbench.store import ResultStore, cell_key
@@ -44,6 +45,10 @@ CELL_COLUMNS_BEFORE = ("dataset", "intervention", "side", "stage", "knob", "knob
                        "majority_knowledge", "learner")
 CELL_COLUMNS_AFTER = ("n_flips", "n_candidates", "budget_capped", "status", "message", "note", "fit_seconds",
                       "method_seconds")
+#: A composed pipeline's own columns (after the validation ones), absent from a single intervention's
+#: cells: its parts and knobs, and what its firm method did to the collective's labels.
+PIPELINE_COLUMNS = ("user_intervention", "budget", "firm_intervention", "firm_knob", "n_relabeled", "n_flagged",
+                    "n_flipped_flagged")
 
 
 def cell_columns(metrics=BUILTIN_METRICS) -> tuple[str, ...]:
@@ -131,8 +136,9 @@ def default_output(dataset: str) -> Path:
     return Path("results") / name
 
 
-def select_interventions(registry: Registry, names: Iterable[str] | None) -> tuple[list[Intervention], list[str]]:
-    """The interventions to run (baseline always first) and the ones skipped as unavailable."""
+def select_interventions(registry: Registry, names: Iterable[str] | None) -> tuple[list[Intervention | Pipeline], list[str]]:
+    """The interventions and pipelines (``a+b`` names) to run, baseline always first, and the ones
+    skipped as unavailable."""
     if names is None:
         chosen = [iv for iv in registry.interventions.values() if iv.in_default_run]
     else:
@@ -140,13 +146,13 @@ def select_interventions(registry: Registry, names: Iterable[str] | None) -> tup
         if not names:  # an empty list is a mistake (an unset variable), not "only the baseline"
             raise UserInputError("interventions is an empty list; pass None for every available one, or names from: "
                                  + ", ".join(sorted(registry.interventions)))
-        chosen = [registry.intervention(n) for n in dict.fromkeys(names)]
+        chosen = [parse(n, registry.intervention) for n in dict.fromkeys(names)]
     if not any(iv.is_baseline for iv in chosen):
         chosen.insert(0, registry.intervention(BASELINE))
     chosen.sort(key=lambda iv: not iv.is_baseline)
     runnable, skipped = [], []
     for iv in chosen:
-        reason = registry.unavailable_reason(iv)
+        reason = iv.unavailable_reason() if isinstance(iv, Pipeline) else registry.unavailable_reason(iv)
         (skipped.append(f"unavailable: {reason}") if reason else runnable.append(iv))
     return runnable, skipped
 
@@ -184,30 +190,38 @@ def budgets_from_fractions(data: Prepared, fractions, alpha: float, validation_f
     return tuple(sorted({b for b in grid if b < pool} | {pool}))
 
 
-def _identity(data: Prepared, options: dict, iv: Intervention, knob, seed: int, settings: Settings) -> dict:
-    identity = {
-        "dataset": data.name, "data": data.fingerprint, "options": options,
-        "intervention": iv.name, "version": iv.version, "plugin": iv.plugin,
-        "params": {**iv.params, **settings.params.get(iv.name, {})},
-        "knob_value": knob, "seed": seed, "learner": settings.learner, "learner_params": learner_params(settings.learner),
-    }
-    if iv.stage == "labels":
+def _part_identity(iv: Intervention, settings: Settings) -> dict:
+    return {"intervention": iv.name, "version": iv.version, "plugin": iv.plugin,
+            "params": {**iv.params, **settings.params.get(iv.name, {})}}
+
+
+def _identity(data: Prepared, options: dict, run: Intervention | Pipeline, knob, seed: int, settings: Settings) -> dict:
+    """Everything that determines a cell; a pipeline's names every part and both knobs."""
+    identity = {"dataset": data.name, "data": data.fingerprint, "options": options, "knob_value": knob, "seed": seed,
+                "learner": settings.learner, "learner_params": learner_params(settings.learner)}
+    if isinstance(run, Pipeline):
+        identity["pipeline"] = [_part_identity(iv, settings) for iv in run.parts]
+    else:
+        identity.update(_part_identity(run, settings))
+    user = user_part(run)
+    if user is not None:
         identity.update(alpha=settings.alpha, majority_knowledge=settings.majority_knowledge,
-                        tune=dict(iv.tune) if settings.tune else None)
+                        tune=dict(user.tune) if settings.tune else None)
     if settings.validation_fraction:  # absent at 0: the paper protocol's cells keep their keys
         identity["validation_fraction"] = settings.validation_fraction
     return identity
 
 
-def plan(data: Prepared, options: dict, interventions: list[Intervention], seeds: list[int], budgets,
-         settings: Settings) -> list[Task]:
+def plan(data: Prepared, options: dict, interventions: list[Intervention | Pipeline], seeds: list[int], budgets,
+         settings: Settings, grids: dict | None = None) -> list[Task]:
+    """One task per (intervention or pipeline, seed), its cells every knob value (``grids`` narrows
+    a firm method's grid by name)."""
     needs_post = any(iv.stage == "post" for iv in interventions)
     tasks = []
     for iv in interventions:
-        grid = budgets if iv.stage == "labels" else iv.grid
+        values = knob_values(iv, budgets, grids or {})
         for seed in seeds:
-            cells = tuple((float(k) if iv.stage != "labels" else int(k),
-                           cell_key(_identity(data, options, iv, k, seed, settings))) for k in grid)
+            cells = tuple((value, cell_key(_identity(data, options, iv, keyed, seed, settings))) for keyed, value in values)
             tasks.append(Task(iv, seed, cells, needs_probabilities=needs_post and iv.is_baseline))
     return tasks
 
@@ -303,7 +317,8 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
                  params: dict | None = None, registry: Registry | None = None,
                  validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
                  fairness_metrics: Iterable[str] = ("eqod", "sp"), budget_fractions: Iterable[float] | None = None,
-                 budget_reference_alpha: float | None = None, collective_model: str | None = None) -> PlannedRun:
+                 budget_reference_alpha: float | None = None, collective_model: str | None = None,
+                 grid: dict | None = None) -> PlannedRun:
     """Check a comparison's arguments, load its data and list its cells and their keys (no fit)."""
     registry = registry or get_registry()
     metrics = tuple(registry.metrics.values())
@@ -322,6 +337,7 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
     make_learner(learner, 0)  # unknown learner: clear error before any work
     chosen, skipped = select_interventions(registry, interventions)
     params = surrogate.with_collective_model(params or {}, chosen, collective_model, registry.interventions.values())
+    grids = check_grids(grid, chosen, registry.intervention)
     problems = list(registry.problems) + ([] if interventions is not None else skipped)
     unavailable = skipped if interventions is not None else []
     options = resolve_options(registry.dataset(dataset), dict(dataset_options or {}))
@@ -337,7 +353,7 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
     settings = Settings(alpha=alpha, majority_knowledge=majority_knowledge, learner=learner, tune=tune,
                         cell_timeout=cell_timeout, params=params, validation_fraction=validation_fraction,
                         metrics=metrics)
-    tasks = plan(data, options, chosen, seed_list, budget_values, settings)
+    tasks = plan(data, options, chosen, seed_list, budget_values, settings, grids)
     out_dir = Path(output) if output is not None else default_output(dataset)
     return PlannedRun(dataset, data, settings, tasks, out_dir, problems, unavailable, warned, fairness_metrics, chosen)
 
@@ -352,12 +368,14 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
             validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
             fairness_metrics: Iterable[str] = ("eqod", "sp"), budget_fractions: Iterable[float] | None = None,
             budget_reference_alpha: float | None = None, cache: str | os.PathLike | bool | None = None,
-            on_cells: Callable[[int], None] | None = None, collective_model: str | None = None) -> CompareResult:
+            on_cells: Callable[[int], None] | None = None, collective_model: str | None = None,
+            grid: dict | None = None) -> CompareResult:
     """Run (or resume) a comparison and return its cells and fronts, as ``fairbench compare`` does.
 
     The parameters mirror the command's options and defaults: ``interventions`` None runs every
-    available one (an empty list is an error); ``seeds`` is a count (seeds 0..N-1) or explicit
-    seed values; ``budgets`` None uses ``budget_fractions`` of seed 0's candidate pool (default
+    available one (an empty list is an error), and an ``a+b`` name runs a pipeline (the collective
+    ``a`` flips, then the firm method ``b``; fairbench.pipelines); ``seeds`` is a count (seeds
+    0..N-1) or explicit seed values; ``budgets`` None uses ``budget_fractions`` of seed 0's candidate pool (default
     DEFAULT_BUDGET_FRACTIONS; ``budget_reference_alpha``: of the pool at that alpha, capped at
     this run's pool); ``output`` None writes to ``results/<dataset>/``; ``jobs`` None (or 0) uses
     every core, results do not depend on it; ``dataset_options`` are the loader's options
@@ -366,8 +384,10 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     memory only; ``validation_fraction`` of each seed's training rows is held out to choose
     operating points on, 0 is the paper's protocol (docs/protocol.md); ``fairness_metrics`` are
     the registered fairness metrics whose fronts the table marks (the first) and the figures
-    draw (each), fronts.csv holds them all.  Cells already in the output directory's store are
-    reused unless ``fresh``, and so are cells of any earlier run in the shared cell cache
+    draw (each), fronts.csv holds them all; ``grid`` maps a firm method's name to the values of its
+    declared grid to run (``--grid NAME=v1,v2``; default every value, and a pipeline sweeps them
+    times the budgets).  Cells already in the output directory's store are reused unless
+    ``fresh``, and so are cells of any earlier run in the shared cell cache
     (``cache``: a directory, None for the default, False for none; ``fairbench.cache``).
     ``on_cells(n)`` is called as each task's n cells are written.  ``collective_model`` is the
     learner RB-prob trains on the known majority rows (None: the paper's HGB;
@@ -378,7 +398,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
     jobs = resolve_jobs(jobs)
     run = plan_compare(dataset, interventions, seeds, alpha, budgets, majority_knowledge, learner, output, tune,
                        cell_timeout, dataset_options, params, registry, validation_fraction, fairness_metrics,
-                       budget_fractions, budget_reference_alpha, collective_model)
+                       budget_fractions, budget_reference_alpha, collective_model, grid)
     for line in run.warnings:
         if line not in _PRINTED_WARNINGS:  # an experiment's many compare calls on one dataset: once
             _PRINTED_WARNINGS.add(line)
@@ -534,7 +554,8 @@ def _cells_frame(rows: list[dict], metrics=BUILTIN_METRICS) -> pd.DataFrame:
     for col in validation:
         if col not in frame:
             frame[col] = np.nan
-    known = (*columns, *validation, "key")
+    pipeline = [c for c in PIPELINE_COLUMNS if c in frame]
+    known = (*columns, *validation, *pipeline, "key")
     extra = [c for c in frame.columns if c not in known]
-    frame = frame[list(columns) + validation + extra + ["key"]]
+    frame = frame[list(columns) + validation + pipeline + extra + ["key"]]
     return add_changes(frame.reset_index(drop=True), metrics)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fairbench.pareto import point_columns
+
 DELTAS = (0.005, 0.01, 0.02)
 EPSILONS = (0.02, 0.05)
 KEYS = ["intervention", "seed"]
@@ -40,7 +42,8 @@ def choose_knobs(validation: pd.DataFrame, deltas=DELTAS, epsilons=EPSILONS) -> 
     ``validation`` has the columns VALIDATION_INPUT (nothing measured on test).  Ties go to the
     lower other metric, then the smaller knob value, so the choice is deterministic.
     """
-    validation = validation[VALIDATION_INPUT]
+    point = point_columns(validation)  # a pipeline's point is (budget, firm knob)
+    validation = validation[VALIDATION_INPUT + point[1:]]
     base = validation[validation["side"] == "baseline"].groupby("seed")["val_error"].first()
     rows = []
     for (name, seed), part in validation.groupby(KEYS, sort=False):
@@ -49,18 +52,18 @@ def choose_knobs(validation: pd.DataFrame, deltas=DELTAS, epsilons=EPSILONS) -> 
         for target, kind, bound in targets(deltas, epsilons):
             if kind == "a":
                 ok = part[part["val_error"] <= base_error + bound + 1e-12] if np.isfinite(base_error) else part.iloc[:0]
-                order = ["val_eqod", "val_error", "knob_value"]
+                order = ["val_eqod", "val_error", *point]
             else:
                 ok = part[part["val_eqod"] <= bound + 1e-12]
-                order = ["val_error", "val_eqod", "knob_value"]
+                order = ["val_error", "val_eqod", *point]
             pick = ok.sort_values(order, kind="stable").head(1)
             rows.append({"intervention": name, "seed": seed, "target": target, "kind": kind, "bound": bound,
                          "attainable": not pick.empty,
-                         "knob_value": pick["knob_value"].iloc[0] if not pick.empty else np.nan,
+                         **{c: pick[c].iloc[0] if not pick.empty else np.nan for c in point},
                          "val_error": pick["val_error"].iloc[0] if not pick.empty else np.nan,
                          "val_eqod": pick["val_eqod"].iloc[0] if not pick.empty else np.nan,
                          "baseline_val_error": base_error})
-    return pd.DataFrame(rows, columns=["intervention", "seed", "target", "kind", "bound", "attainable", "knob_value",
+    return pd.DataFrame(rows, columns=["intervention", "seed", "target", "kind", "bound", "attainable", *point,
                                        "val_error", "val_eqod", "baseline_val_error"])
 
 
@@ -74,9 +77,10 @@ def operating_points(cells: pd.DataFrame, deltas=DELTAS, epsilons=EPSILONS) -> p
         return pd.DataFrame(columns=["intervention", "side", "seed", "target", "kind", "bound", "attainable",
                                      "knob_value", *REPORTED])
     good = good.assign(**{c: pd.to_numeric(good[c], errors="coerce") for c in ("val_error", "val_eqod", *REPORTED)})
-    chosen = choose_knobs(good[VALIDATION_INPUT].copy(), deltas, epsilons)
-    test = good[["intervention", "side", "seed", "knob_value", *REPORTED]]
-    out = chosen.merge(test, on=["intervention", "seed", "knob_value"], how="left")
+    point = point_columns(good)
+    chosen = choose_knobs(good[VALIDATION_INPUT + point[1:]].copy(), deltas, epsilons)
+    test = good[["intervention", "side", "seed", *point, *REPORTED]]
+    out = chosen.merge(test, on=["intervention", "seed", *point], how="left")
     sides = good.groupby("intervention", sort=False)["side"].first()
     out["side"] = out["intervention"].map(sides)
     return out

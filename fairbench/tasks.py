@@ -1,7 +1,9 @@
-"""One task = one (seed, intervention): the work that shares a split, a collective or a fit.
+"""One task = one (seed, intervention or pipeline): the work that shares a split, a collective or a fit.
 
-A task computes the cells it is given (one per knob value) and returns their rows.  An
-exception inside plugin code fails only that cell (status ``error`` with the message's first
+A task computes the cells it is given (one per knob value) and returns their rows.  Every cell
+runs its pipeline (fairbench.pipelines): the collective's flips, when it has a user-side part,
+then its firm method through the stage objects of fairbench.stages, or the firm's learner alone.
+An exception inside plugin code fails only that cell (status ``error`` with the message's first
 line); a cell that runs past the time limit is recorded as ``timeout``.
 """
 from __future__ import annotations
@@ -21,7 +23,9 @@ from fairbench.contract import CollectiveView, Intervention
 from fairbench.errors import FairbenchError, PluginError
 from fairbench.learners import make_learner
 from fairbench.metrics import BUILTIN_METRICS, Metric, evaluate, metric_columns
+from fairbench.pipelines import Pipeline, firm_part, user_part
 from fairbench.prepared import Prepared, Split
+from fairbench.stages import FEATURES, STAGE_OBJECTS, Inputs, Rows
 
 TUNE_STREAM = 0x7E57
 TUNE_FRACTION = 0.15
@@ -57,10 +61,10 @@ class Settings:
 
 @dataclass(frozen=True)
 class Task:
-    intervention: Intervention
+    intervention: Intervention | Pipeline
     seed: int
-    cells: tuple[tuple[float, str], ...]  # (knob value, key)
-    needs_probabilities: bool = False     # baseline only: also return scores for post methods
+    cells: tuple[tuple[Any, str], ...]  # (knob value, key); a pipeline's knob value is (budget, firm knob)
+    needs_probabilities: bool = False   # baseline only: also return scores for post methods
 
 
 @dataclass
@@ -93,17 +97,22 @@ def time_limit(seconds: float | None):
 
 
 def _row(task: Task, knob_value, key: str, settings: Settings) -> dict:
-    iv = task.intervention
-    user = iv.stage == "labels"
-    return {
-        "key": key, "intervention": iv.name, "side": iv.side, "stage": iv.stage, "knob": iv.knob,
-        "knob_value": knob_value, "seed": task.seed,
+    run = task.intervention
+    user = user_part(run) is not None
+    composed = isinstance(run, Pipeline)
+    row = {
+        "key": key, "intervention": run.name, "side": run.side, "stage": run.stage, "knob": run.knob,
+        "knob_value": knob_value[0] if composed else knob_value, "seed": task.seed,
         "alpha": settings.alpha if user else None,
         "majority_knowledge": settings.majority_knowledge if user else None,
-        "learner": settings.learner, "plugin": iv.plugin, "status": "ok", "message": "",
+        "learner": settings.learner, "plugin": run.plugin, "status": "ok", "message": "",
         "n_flips": 0 if user else None,
         **({"validation_fraction": settings.validation_fraction} if settings.validation_fraction else {}),
     }
+    if composed:  # the parts, for readers to group by; a single intervention's row has none of these
+        row.update(user_intervention=run.user.name, budget=knob_value[0], firm_intervention=run.firm.name,
+                   firm_knob=knob_value[1])
+    return row
 
 
 def _fail(row: dict, exc: BaseException) -> dict:
@@ -159,44 +168,49 @@ def _train_and_score(data: Prepared, split: Split, y_train, settings: Settings, 
 def run_task(data: Prepared, task: Task, settings: Settings, baseline: dict | None = None) -> TaskResult:
     """Compute every cell of ``task``; ``baseline`` carries the seed's baseline outputs."""
     split = data.split(task.seed, settings.validation_fraction)
-    stage = task.intervention.stage
     if task.intervention.is_baseline:
         return _baseline(data, split, task, settings)
-    if stage == "labels":
-        return TaskResult(_labels(data, split, task, settings, baseline))
-    return TaskResult(_firm(data, split, task, settings, baseline))
+    return TaskResult(_cells(data, split, task, settings, baseline))
 
 
 def _baseline(data: Prepared, split: Split, task: Task, settings: Settings) -> TaskResult:
     (knob, key), = task.cells
     row = _row(task, knob, key, settings)
-    y_train = data.y[split.train]
     probabilities = None
     try:
         with time_limit(settings.cell_timeout):
-            X_train, X_test, X_val = data.X[split.train], data.X[split.test], data.X[split.validation]
-            if _learner_for_constant(y_train):
-                (test_proba, val_proba), seconds = [np.full(len(X), float(y_train[0])) for X in (X_test, X_val)], 0.0
-            else:
-                (test_proba, val_proba), seconds = _fit_predict(settings.learner, split.seed, X_train, y_train,
-                                                                (X_test, X_val), proba=True)
-            row.update(scored(data, split, (test_proba >= 0.5).astype(int), (val_proba >= 0.5).astype(int),
-                              settings.metrics))
+            scores, seconds = learner_scores(data, split, data.y[split.train], settings, holdout=task.needs_probabilities)
+            row.update(scored(data, split, (scores["test"] >= 0.5).astype(int),
+                              (scores["validation"] >= 0.5).astype(int), settings.metrics))
             row["fit_seconds"] = seconds
             if task.needs_probabilities:
-                probabilities = {"test": test_proba, "validation": val_proba,
-                                 "holdout": holdout_probabilities(data, split, settings)}
+                probabilities = scores
     except (Exception, CellTimeout) as exc:
         _fail(row, exc)
     return TaskResult([row], probabilities)
 
 
-def holdout_probabilities(data: Prepared, split: Split, settings: Settings) -> np.ndarray:
-    """Out-of-fold P(y=1) for every training row: post-processors are fit on these, never on
-    validation or test rows."""
+def learner_scores(data: Prepared, split: Split, y_train: np.ndarray, settings: Settings, holdout: bool = True):
+    """The firm's learner fitted on ``y_train``: its P(y=1) on test and validation rows and, with
+    ``holdout``, out-of-fold on the training rows (what post methods are fit on); and the fit's seconds."""
+    X_train, X_test, X_val = data.X[split.train], data.X[split.test], data.X[split.validation]
+    if _learner_for_constant(y_train):
+        (test, validation), seconds = [np.full(len(X), float(y_train[0])) for X in (X_test, X_val)], 0.0
+    else:
+        (test, validation), seconds = _fit_predict(settings.learner, split.seed, X_train, y_train, (X_test, X_val),
+                                                   proba=True)
+    scores = {"test": test, "validation": validation}
+    if holdout:
+        scores["holdout"] = holdout_probabilities(data, split, settings, y_train)
+    return scores, seconds
+
+
+def holdout_probabilities(data: Prepared, split: Split, settings: Settings, y_train: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold P(y=1) for every training row, learnt from ``y_train`` (the dataset's labels by
+    default, a pipeline's flipped ones): post-processors are fit on these, never on validation or test rows."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    y_train = data.y[split.train]
+    y_train = data.y[split.train] if y_train is None else y_train
     if _learner_for_constant(y_train) or np.bincount(y_train).min() < HOLDOUT_FOLDS:
         return np.full(len(split.train), float(y_train.mean()))
     folds = StratifiedKFold(HOLDOUT_FOLDS, shuffle=True, random_state=split.seed)
@@ -225,8 +239,8 @@ def _scores(iv: Intervention, Z, y, collective, seed: int, settings: Settings, p
     if len(collective.candidates) == 0:  # nothing to rank: the plugin is not asked to score zero rows
         return np.empty(0, dtype=np.int64)
     scorer = _make(iv, None, seed, settings, params)
-    scores = scorer.score(collective_view(Z, y, collective, seed))
-    return rank_candidates(scores, len(collective.candidates), seed, iv.name)
+    outcome = STAGE_OBJECTS["labels"].run(scorer, Inputs(view=collective_view(Z, y, collective, seed)))
+    return rank_candidates(outcome.returned["score"], len(collective.candidates), seed, iv.name)  # checks the scores
 
 
 def tuned_params(iv: Intervention, data: Prepared, split: Split, Z, settings: Settings) -> dict:
@@ -257,41 +271,67 @@ def tuned_params(iv: Intervention, data: Prepared, split: Split, Z, settings: Se
     return best or {n: iv.tune[n][0] for n in names}
 
 
-def _labels(data: Prepared, split: Split, task: Task, settings: Settings, baseline: dict | None) -> list[dict]:
-    iv = task.intervention
+def _user_side(data: Prepared, split: Split, iv: Intervention, seed: int, settings: Settings):
+    """The collective of this seed, its ranking of the candidates and the facts every budget's row records."""
+    start = time.perf_counter()
+    Z = data.scoring_space(split.train)
+    collective = form_collective(split.train, data.a, data.y, settings.alpha, seed, settings.majority_knowledge)
+    params = tuned_params(iv, data, split, Z, settings)
+    ranking = _scores(iv, Z, data.y, collective, seed, settings, params)
+    facts = {"n_candidates": len(collective.candidates), "n_collective": len(collective.members),
+             "n_majority_known": len(collective.known_majority), "method_seconds": time.perf_counter() - start,
+             "params": params}
+    return collective, ranking, facts
+
+
+def _cells(data: Prepared, split: Split, task: Task, settings: Settings, baseline: dict | None) -> list[dict]:
+    """The cells of one task: per budget the collective's flips (when there is a user side), then
+    per knob the firm method on those training labels (when there is a firm side)."""
+    run = task.intervention
+    user, firm = user_part(run), firm_part(run)
     rows = [_row(task, knob, key, settings) for knob, key in task.cells]
-    try:
-        with time_limit(settings.cell_timeout):
-            start = time.perf_counter()
-            Z = data.scoring_space(split.train)
-            collective = form_collective(split.train, data.a, data.y, settings.alpha, task.seed, settings.majority_knowledge)
-            params = tuned_params(iv, data, split, Z, settings)
-            ranking = _scores(iv, Z, data.y, collective, task.seed, settings, params)
-            method_seconds = time.perf_counter() - start
-    except (Exception, CellTimeout) as exc:
-        return [_fail(row, exc) for row in rows]
-    n_candidates = len(collective.candidates)
-    for row, (budget, _) in zip(rows, task.cells):
-        row.update({"n_candidates": n_candidates, "n_collective": len(collective.members),
-                    "n_majority_known": len(collective.known_majority), "method_seconds": method_seconds,
-                    "params": params, "budget_capped": int(budget) > n_candidates})
-        if n_candidates == 0:
-            row["note"] = "no candidates: no collective member has y=0, so nothing can flip"
+    if user is not None:
         try:
             with time_limit(settings.cell_timeout):
-                y_mod, n_flips = flip(data.y, collective.candidates, ranking, int(budget))
-                row["n_flips"] = n_flips
-                if n_flips == 0 and baseline and baseline.get("row", {}).get("status") == "ok":
-                    keys = {*metric_columns(settings.metrics, validation=True), "note", "val_note"}
-                    _add_metrics(row, {k: v for k, v in baseline["row"].items() if k in keys})
-                    row["fit_seconds"] = 0.0
-                    continue
-                metrics, seconds = _train_and_score(data, split, y_mod[split.train], settings)
-                _add_metrics(row, metrics)
-                row["fit_seconds"] = seconds
+                collective, ranking, facts = _user_side(data, split, user, task.seed, settings)
+        except (Exception, CellTimeout) as exc:
+            return [_fail(row, exc) for row in rows]
+    learner_cache: dict[int, dict] = {}  # n_flips -> the learner's scores on those labels (post in a pipeline)
+    for row, (knob, _) in zip(rows, task.cells):
+        budget, firm_knob = knob if isinstance(run, Pipeline) else (knob, None) if firm is None else (None, knob)
+        y_train, flipped = data.y[split.train], None
+        if user is not None:
+            row.update({**facts, "budget_capped": int(budget) > facts["n_candidates"]})
+            if facts["n_candidates"] == 0:
+                row["note"] = "no candidates: no collective member has y=0, so nothing can flip"
+        try:
+            with time_limit(settings.cell_timeout):
+                if user is not None:
+                    y_mod, n_flips = flip(data.y, collective.candidates, ranking, int(budget))
+                    row["n_flips"] = n_flips
+                    if firm is None:
+                        _learner_cell(data, split, y_mod[split.train], n_flips, settings, baseline, row)
+                        continue
+                    flipped = y_mod[split.train] != y_train
+                    y_train = y_mod[split.train]
+                cache = learner_cache.setdefault(int(flipped.sum()) if flipped is not None else -1, {})
+                _firm_cell(data, split, task.seed, firm, firm_knob, y_train, flipped, settings, baseline, row, cache)
         except (Exception, CellTimeout) as exc:
             _fail(row, exc)
     return rows
+
+
+def _learner_cell(data: Prepared, split: Split, y_train, n_flips: int, settings: Settings, baseline: dict | None,
+                  row: dict) -> None:
+    """The firm's learner alone on the collective's labels; zero flips is the baseline's cell."""
+    if n_flips == 0 and baseline and baseline.get("row", {}).get("status") == "ok":
+        keys = {*metric_columns(settings.metrics, validation=True), "note", "val_note"}
+        _add_metrics(row, {k: v for k, v in baseline["row"].items() if k in keys})
+        row["fit_seconds"] = 0.0
+        return
+    metrics, seconds = _train_and_score(data, split, y_train, settings)
+    _add_metrics(row, metrics)
+    row["fit_seconds"] = seconds
 
 
 def _add_metrics(row: dict, metrics: dict) -> None:
@@ -302,80 +342,74 @@ def _add_metrics(row: dict, metrics: dict) -> None:
         row["note"] = note
 
 
-def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline: dict | None) -> list[dict]:
-    iv = task.intervention
-    rows = []
-    X_train, X_test, X_val = data.X[split.train], data.X[split.test], data.X[split.validation]
-    y_train, a_train, a_test, a_val = data.y[split.train], data.a[split.train], data.a[split.test], data.a[split.validation]
-    n_val = len(split.validation)
+def _firm_cell(data: Prepared, split: Split, seed: int, iv: Intervention, knob, y_train: np.ndarray,
+               flipped: np.ndarray | None, settings: Settings, baseline: dict | None, row: dict, cache: dict) -> None:
+    """One firm method (stage pre, in or post) on the training labels ``y_train``: the dataset's,
+    or in a pipeline the collective's (``flipped`` marks the rows it flipped)."""
+    stage = STAGE_OBJECTS[iv.stage]
     context = {"categorical": data.categorical, "columns": data.columns, "sensitive": data.sensitive}
-    for knob, key in task.cells:
-        row = _row(task, knob, key, settings)
-        try:
-            with time_limit(settings.cell_timeout):
-                method = _make(iv, knob, task.seed, settings, accepted_context(iv, context))
-                start = time.perf_counter()
-                if iv.stage == "pre":
-                    method.fit(X_train, y_train, a_train)
-                    y_fit = _relabeled(method, X_train, y_train, a_train, iv, row)
-                    had_nan = bool(np.isnan(X_train).any() or np.isnan(X_test).any())  # passing NaN through is fine
-                    Z_train = _checked(method.transform(X_train, a_train), len(split.train), iv, "transform(train)",
-                                       allow_nan=had_nan)
-                    Z_test = _checked(method.transform(X_test, a_test), len(split.test), iv, "transform(test)",
-                                      allow_nan=had_nan)
-                    if Z_train.ndim != 2 or Z_train.shape[1:] != Z_test.shape[1:]:
-                        raise PluginError(f"intervention {iv.name!r} transform returned shapes {Z_train.shape} (train) and "
-                                          f"{Z_test.shape} (test); expected 2-D arrays with the same number of columns")
-                    Z_val = (_checked(method.transform(X_val, a_val), n_val, iv, "transform(validation)", allow_nan=True)
-                             if n_val else np.empty((0, Z_train.shape[1])))
-                    if Z_val.shape[1:] != Z_train.shape[1:]:
-                        raise PluginError(f"intervention {iv.name!r} transform returned {Z_val.shape[1:]} columns on "
-                                          f"validation but {Z_train.shape[1:]} on train")
-                    row["method_seconds"] = time.perf_counter() - start
-                    metrics, seconds = _train_and_score(data, split, y_fit, settings, Z_train, Z_test, Z_val)
-                    row["fit_seconds"] = seconds
-                    if hasattr(method, "certify"):
-                        row.update(method.certify(X_test, a_test))
-                elif iv.stage == "in":
-                    method.fit(X_train, y_train, a_train, make_learner(settings.learner, task.seed))
-                    row["method_seconds"] = row["fit_seconds"] = time.perf_counter() - start
-                    pred = _checked(method.predict(X_test, a_test), len(split.test), iv, "predict", labels=True)
-                    pred_val = (_checked(method.predict(X_val, a_val), n_val, iv, "predict(validation)", labels=True)
-                                if n_val else None)
-                    metrics = scored(data, split, pred, pred_val, settings.metrics)
-                else:  # post
-                    if not baseline or baseline.get("probabilities") is None:
-                        raise PluginError(f"post-processing {iv.name!r} needs the baseline learner's scores, which failed")
-                    probs = baseline["probabilities"]
-                    method.fit(probs["holdout"], y_train, a_train)
-                    pred = _checked(method.predict(probs["test"], a_test), len(split.test), iv, "predict", labels=True)
-                    pred_val = (_checked(method.predict(probs["validation"], a_val), n_val, iv, "predict(validation)",
-                                         labels=True) if n_val else None)
-                    row["method_seconds"] = time.perf_counter() - start
-                    row["fit_seconds"] = baseline["row"].get("fit_seconds", 0.0)
-                    metrics = scored(data, split, pred, pred_val, settings.metrics)
-                row.update(metrics)
-                row.update(getattr(method, "extra_metrics", None) or {})
-        except (Exception, CellTimeout) as exc:
-            _fail(row, exc)
-        rows.append(row)
-    return rows
+    method = _make(iv, knob, seed, settings, accepted_context(iv, context))
+    a_train = data.a[split.train]
+    evaluated = {"test": split.test, **({"validation": split.validation} if len(split.validation) else {})}
+    learner = make_learner(settings.learner, seed) if stage.takes_learner else None
+    fit_seconds = None
+    if stage.on_scores:  # fit on the learner's out-of-fold scores of these labels, applied to its scores
+        scores, fit_seconds = _post_scores(data, split, y_train, flipped, settings, baseline, iv, cache)
+        train = Rows(scores["holdout"], a_train, y_train.copy())  # a copy: the harness's labels stay its own
+        sets = {name: Rows(scores[name], data.a[idx]) for name, idx in evaluated.items()}
+    else:
+        train = Rows(data.X[split.train], a_train, y_train.copy())
+        sets = {name: Rows(data.X[idx], data.a[idx]) for name, idx in evaluated.items()}
+    start = time.perf_counter()
+    outcome = stage.run(method, Inputs(train, sets, learner), checked_as=iv.name)
+    seconds = time.perf_counter() - start
+    row["method_seconds"] = row.get("method_seconds", 0.0) + seconds  # a pipeline's: ranking, then this method
+    out = outcome.returned
+    if stage.output.gives == FEATURES:
+        y_fit = _relabeled(stage.relabeled(outcome), y_train, flipped, row)
+        _count_flagged(stage.mask(outcome), flipped, row)
+        width = out["transform(train)"].shape[1]
+        metrics, fit_seconds = _train_and_score(data, split, y_fit, settings, out["transform(train)"],
+                                                out["transform(test)"], out.get("transform(validation)",
+                                                                                np.empty((0, width))))
+    else:
+        predict = stage.output.name
+        metrics = scored(data, split, out[f"{predict}(test)"], out.get(f"{predict}(validation)"), settings.metrics)
+        fit_seconds = seconds if fit_seconds is None else fit_seconds
+    row["fit_seconds"] = fit_seconds
+    _add_metrics(row, metrics)
+    row.update(stage.columns(outcome))
 
 
-def _relabeled(method, X_train, y_train, a_train, iv: Intervention, row: dict) -> np.ndarray:
-    """Training labels for the learner: ``method.relabel(X, y, a)`` when a pre-stage object has it.
+def _post_scores(data, split, y_train, flipped, settings, baseline, iv, cache) -> tuple[dict, float]:
+    """The learner's scores a post method sees: the baseline's, or in a pipeline those of a learner
+    trained on the collective's labels (computed once per number of flips)."""
+    if flipped is None:
+        if not baseline or baseline.get("probabilities") is None:
+            raise PluginError(f"post-processing {iv.name!r} needs the baseline learner's scores, which failed")
+        return baseline["probabilities"], baseline["row"].get("fit_seconds", 0.0)
+    if "scores" not in cache:
+        cache["scores"] = learner_scores(data, split, y_train, settings)
+    return cache["scores"]
 
-    Label-changing pre-processing (e.g. Kamiran & Calders' massaging) returns new 0/1 training
-    labels; the number of changed labels is recorded as the cell's ``n_flips``.
-    """
-    if not hasattr(method, "relabel"):
+
+def _relabeled(y_new: np.ndarray | None, y_train: np.ndarray, flipped, row: dict) -> np.ndarray:
+    """Training labels for the learner: a pre method's relabelled ones (Kamiran & Calders' massaging)
+    when it has them.  How many changed is the cell's ``n_flips``, in a pipeline ``n_relabeled``
+    (its ``n_flips`` are the collective's)."""
+    if y_new is None:
         return y_train
-    y_new = _checked(method.relabel(X_train, y_train.copy(), a_train), len(y_train), iv, "relabel")
-    if y_new.ndim != 1 or not np.isin(y_new, (0, 1)).all():
-        raise PluginError(f"intervention {iv.name!r} relabel returned values other than one 0/1 label per training row")
-    y_new = y_new.astype(y_train.dtype)
-    row["n_flips"] = int(np.sum(y_new != y_train))
+    row["n_flips" if flipped is None else "n_relabeled"] = int(np.sum(y_new != y_train))
     return y_new
+
+
+def _count_flagged(flagged: np.ndarray | None, flipped: np.ndarray | None, row: dict) -> None:
+    """A pre method's ``flagged_`` rows (label cleaning): how many, and how many of the collective's flips."""
+    if flagged is None:
+        return
+    row["n_flagged"] = int(flagged.sum())
+    if flipped is not None:
+        row["n_flipped_flagged"] = int((flagged & flipped).sum())
 
 
 def accepted_context(iv: Intervention, context: dict) -> dict:
@@ -387,22 +421,3 @@ def accepted_context(iv: Intervention, context: dict) -> dict:
     except (TypeError, ValueError):
         return {}
     return {k: v for k, v in context.items() if k in sig.parameters}
-
-
-def _checked(values: Any, n_rows: int, iv: Intervention, what: str, labels: bool = False,
-             allow_nan: bool = False) -> np.ndarray:
-    """A plugin's output with one entry per row, finite (NaN passes with ``allow_nan``: the input had NaN);
-    with ``labels``, one 0/1 label per row."""
-    arr = np.asarray(values)
-    if arr.shape[0:1] != (n_rows,):
-        raise PluginError(f"intervention {iv.name!r} {what} returned {arr.shape[0] if arr.ndim else 'a scalar'} rows, expected {n_rows}")
-    if np.issubdtype(arr.dtype, np.number) and arr.size:
-        values = arr.astype(float)
-        bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
-        if bad.any():
-            raise PluginError(f"intervention {iv.name!r} {what} returned {'inf' if allow_nan else 'NaN or inf'} values")
-    if labels and (arr.ndim != 1 or (arr.size and not np.isin(arr, (0, 1)).all())):
-        raise PluginError(f"intervention {iv.name!r} {what} returned an array of shape {arr.shape} (values e.g. "
-                          f"{arr.ravel()[:3].tolist()}); expected a 1-D array of one 0/1 label per row")
-    return arr
-

@@ -21,8 +21,9 @@ plugin, with the shapes it passed and got back, and the seconds it took).
 
 Every intervention check runs on one tiny synthetic task (300 rows: two continuous features, one
 categorical code column and the sensitive attribute as a feature), prepared, split and turned
-into a :class:`~fairbench.contract.CollectiveView` by the harness's own code, so what a plugin
-receives here is what it receives in a real run.  ``make`` gets the middle value of the grid and
+into a :class:`~fairbench.contract.CollectiveView` by the harness's own code, and the plugin's
+methods are called through the harness's own stage objects (``fairbench.stages``), so what a plugin
+receives here, and in which order, is what it receives in a real run.  ``make`` gets the middle value of the grid and
 ``random_state=0``; an ``in`` method gets the firm's learner as the harness builds it (``logreg``
 here, to keep the kit fast).  One fit per intervention is shared by the checks that read its
 outputs, and one more fit checks determinism, so the kit costs about two fits per intervention.

@@ -13,9 +13,10 @@ import pandas as pd
 
 from fairbench.contract import Dataset, DatasetSpec, Intervention
 from fairbench.metrics import GroupRates, Metric
+from fairbench.stages import STAGE_OBJECTS, mask_problem
 from fairbench.testing.kit import (
-    _build, CheckResult, ConformanceError, _describe, _fail, _FIRM_STAGES, _first_line, _kit, KIT_SEED, _METHODS,
-    _need, _plugin_of, _rule, _Run, _run_once, _skip_unavailable, _standard_run,
+    _build, CheckResult, ConformanceError, _describe, _fail, _first_line, _kit, KIT_SEED, _need, _plugin_of, _rule,
+    _Run, _run_once, _skip_unavailable, _standard_run,
 )
 
 
@@ -53,10 +54,11 @@ def check_make(iv: Intervention) -> None:
                 objs.append(_build(run, iv, float(knob) if knob is not None else None, kit, extra))
             except Exception as exc:
                 raise _fail(iv, rule, f"{run.failed_call} raised {_first_line(exc)}") from exc
-        missing = [m for m in _METHODS[iv.stage] if not callable(getattr(objs[0], m, None))]
+        stage = STAGE_OBJECTS[iv.stage]
+        missing = stage.missing(objs[0])
         if missing:
             raise _fail(iv, rule, f"make(knob={knob!r}) returned {type(objs[0]).__name__} without {', '.join(missing)}() "
-                                  f"(stage {iv.stage!r} needs {', '.join(_METHODS[iv.stage])})")
+                                  f"(stage {iv.stage!r} needs {', '.join(stage.required)})")
         if objs[0] is objs[1]:
             raise _fail(iv, rule, "make returned the same object twice; each cell needs a fresh, unfitted object")
 
@@ -203,15 +205,19 @@ def check_inputs_not_mutated(iv: Intervention) -> None:
 
 @_rule
 def check_optional_attributes(iv: Intervention) -> None:
-    """extra_metrics / certify: a mapping of new column names to scalars."""
+    """extra_metrics / certify: a mapping of new column names to scalars; flagged_: one bool per training row."""
     rule = "check_optional_attributes"
     _skip_unavailable(iv)
     run = _need(iv, rule)
-    if not run.extras:
-        raise unittest.SkipTest(f"{iv.name} has neither extra_metrics nor certify")
-    from fairbench.runner import CELL_COLUMNS
+    if not run.extras and run.flagged is None:
+        raise unittest.SkipTest(f"{iv.name} has none of extra_metrics, certify and flagged_")
+    if run.flagged is not None:
+        problem = mask_problem(run.flagged, len(_kit().y_train))
+        if problem:
+            raise _fail(iv, rule, f"flagged_ {problem}")
+    from fairbench.runner import CELL_COLUMNS, PIPELINE_COLUMNS
 
-    reserved = set(CELL_COLUMNS) | {"key", "plugin", "params", "n_majority_known", "n_collective"}
+    reserved = set(CELL_COLUMNS) | set(PIPELINE_COLUMNS) | {"key", "plugin", "params", "n_majority_known", "n_collective"}
     for what, value in run.extras.items():
         if not isinstance(value, Mapping):
             raise _fail(iv, rule, f"{what} is {type(value).__name__}, expected a mapping of column name -> value")
@@ -229,10 +235,11 @@ def intervention_checks(iv: Intervention) -> list[Callable[[Intervention], None]
         checks.append(check_scores_finite)
     else:
         checks.append(check_unseen_rows)
-    if iv.stage == "pre":
+    stage = STAGE_OBJECTS.get(iv.stage)
+    if stage is not None and "relabel" in stage.optional:
         checks.append(check_relabel)
     checks += [check_same_seed_same_output, check_inputs_not_mutated]
-    if iv.stage in _FIRM_STAGES:
+    if stage is not None and stage.attributes:
         checks.append(check_optional_attributes)
     return checks
 

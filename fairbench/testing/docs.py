@@ -8,8 +8,9 @@ from fairbench.testing.kit import RULES
 
 
 def hooks_markdown() -> str:
-    """The hook reference of docs/plugins.md, generated from ``fairbench.hookspecs`` and ``fairbench.contract``."""
-    from fairbench import contract, hookspecs
+    """The hook reference of docs/plugins.md, generated from ``fairbench.hookspecs``, ``fairbench.stages``
+    and ``fairbench.contract``."""
+    from fairbench import contract, hookspecs, stages
 
     specs = [fn for _, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, f"{hookspecs.PROJECT}_spec")]
     specs.sort(key=lambda fn: inspect.getsourcelines(fn)[1])
@@ -18,7 +19,9 @@ def hooks_markdown() -> str:
     for fn in specs:
         signature = str(inspect.signature(fn)).replace("'", "")  # annotations are strings here
         out += [f"### `{fn.__name__}{signature}`", "", inspect.getdoc(fn) or "", ""]
-    out += ["### What each stage's object supplies (`fairbench/contract.py`)", "", inspect.getdoc(contract) or "", ""]
+    out += ["### What each stage's object supplies (`fairbench/stages.py`)", "", inspect.getdoc(stages) or "", "",
+            "The stages, in pipeline order, with their calls in the order the harness (and the kit) makes them; "
+            "optional methods and attributes are used when the object has them:", "", *stages.markdown()]
     out += ["Fields of the shared types (see their docstrings in `fairbench/contract.py`; `Metric` in "
             "`fairbench/metrics.py`):", ""]
     for cls in (contract.Intervention, contract.DatasetSpec, contract.Dataset, contract.CollectiveView, Metric):

@@ -14,6 +14,7 @@ import pandas as pd
 
 from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention
 from fairbench.metrics import Metric
+from fairbench.stages import COLUMNS, MASK, SELF, STAGE_OBJECTS, Inputs, Rows
 from fairbench.threads import limited_threads
 
 
@@ -37,7 +38,8 @@ RULES: dict[str, str] = {
     "check_same_seed_same_output": "the same random_state and the same inputs give the same output",
     "check_inputs_not_mutated": "the method never modifies the arrays (or the firm's learner) it is given",
     "check_optional_attributes": "extra_metrics and certify(X, a), when present, give a mapping of new column names "
-                                 "to scalars that does not overwrite the harness's own columns",
+                                 "to scalars that does not overwrite the harness's own columns; flagged_, when "
+                                 "present, is one bool per training row",
     "check_dataset_declaration": "the spec's name, texts, rows, loader and availability are declared the way "
                                  "`fairbench list` and the harness read them",
     "check_dataset_loads": "the loader returns a fairbench.Dataset of that name that the harness can prepare, "
@@ -51,8 +53,6 @@ RULES: dict[str, str] = {
     "check_registration": "the plugin registers at least one thing, and every registration is accepted",
 }
 
-_FIRM_STAGES = ("pre", "in", "post")
-_METHODS = {"labels": ("score",), "pre": ("fit", "transform"), "in": ("fit", "predict"), "post": ("fit", "predict")}
 
 
 # --- errors and results ---------------------------------------------------------------------
@@ -198,6 +198,7 @@ class _Run:
     obj: Any = None
     outputs: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    flagged: Any = None
     fit_returned: Any = None
     mutated: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
@@ -205,6 +206,7 @@ class _Run:
     failed_call: str = ""
 
     def call(self, target: Any, method: str, *args):
+        """The recording wrapper the stage objects call plugin methods through (the log is ``--trace``)."""
         label = f"{method}({', '.join(_describe(a) for a in args)})"
         self.failed_call = label
         start = time.perf_counter()
@@ -212,6 +214,24 @@ class _Run:
         self.log.append(f"{label} -> {_describe(out) if out is not target else 'self'}  [{time.perf_counter() - start:.3f} s]")
         self.failed_call = ""
         return out
+
+    def record(self, stage, outcome) -> None:
+        """Sort a stage run's results the way the checks read them."""
+        kinds = {c.name: c.gives for c in stage.calls}
+        for label, value in outcome.returned.items():
+            kind = kinds.get(label.split("(")[0])
+            if kind == SELF:
+                self.fit_returned = value
+            elif kind == COLUMNS:
+                self.extras[f"{label}(X, a)"] = value
+            else:
+                self.outputs[label] = value
+        for attr in stage.attributes:
+            if attr.name in outcome.attributes:
+                if attr.gives == MASK:
+                    self.flagged = outcome.attributes[attr.name]
+                else:
+                    self.extras[attr.name] = outcome.attributes[attr.name]
 
 
 def _params(iv: Intervention, kit: _Kit, extra: Mapping | None = None) -> dict:
@@ -250,51 +270,39 @@ def _changed(before: np.ndarray, after: np.ndarray) -> str | None:
 
 
 def _run_once(iv: Intervention, kit: _Kit, view: CollectiveView | None = None) -> _Run:
+    """One pass of ``iv`` over the kit's task, through the harness's own stage object (fairbench.stages)."""
     run = _Run()
+    stage = STAGE_OBJECTS.get(iv.stage)
+    if stage is None:  # check_declaration names the bad stage; the other checks report this
+        run.error = ValueError(f"stage {iv.stage!r} is not one of {', '.join(STAGE_OBJECTS)}")
+        return run
     if iv.stage == "labels":
         view = view or kit.view
         fields = ("candidates", "collective", "collective_y", "majority", "majority_y")
         view = replace(view, **{k: getattr(view, k).copy() for k in fields})  # the kit's own arrays stay intact
         inputs = {f"view.{k}": getattr(view, k) for k in fields}
+        given = Inputs(view=view)
     else:
         inputs = {"X (train)": kit.X_train.copy(), "y (train)": kit.y_train.copy(), "a (train)": kit.a_train.copy(),
                   "X (test)": kit.X_test.copy(), "a (test)": kit.a_test.copy()}
-        if iv.stage == "post":
+        if stage.on_scores:
             holdout, test = kit.probabilities
             inputs.update({"scores (train)": holdout.copy(), "scores (test)": test.copy()})
+        X, Xt = (inputs["scores (train)"], inputs["scores (test)"]) if stage.on_scores else (
+            inputs["X (train)"], inputs["X (test)"])
+        at = inputs["a (test)"]
+        given = Inputs(Rows(X, inputs["a (train)"], inputs["y (train)"]),
+                       {"test": Rows(Xt, at), "one row": Rows(Xt[:1], at[:1])})
     before = {k: v.copy() for k, v in inputs.items()}
-    learner = learner_params = None
+    learner_params = None
     try:
         run.obj = obj = _build(run, iv, _knob(iv), kit)
-        if iv.stage == "labels":
-            run.outputs["score"] = run.call(obj, "score", view)
-        else:
-            X, y, a, Xt, at = (inputs[k] for k in ("X (train)", "y (train)", "a (train)", "X (test)", "a (test)"))
-            if iv.stage == "pre":
-                run.fit_returned = run.call(obj, "fit", X, y, a)
-                if hasattr(obj, "relabel"):
-                    run.outputs["relabel"] = run.call(obj, "relabel", X, y, a)
-                run.outputs["transform(train)"] = run.call(obj, "transform", X, a)
-                run.outputs["transform(test)"] = run.call(obj, "transform", Xt, at)
-                run.outputs["transform(one row)"] = run.call(obj, "transform", Xt[:1], at[:1])
-                if hasattr(obj, "certify"):
-                    run.extras["certify(X, a)"] = run.call(obj, "certify", Xt, at)
-            elif iv.stage == "in":
-                from fairbench.learners import make_learner
+        if stage.takes_learner:
+            from fairbench.learners import make_learner
 
-                learner = make_learner(kit.learner, KIT_SEED)
-                learner_params = repr(sorted(learner.get_params(deep=True).items(), key=lambda kv: kv[0]))
-                run.fit_returned = run.call(obj, "fit", X, y, a, learner)
-                run.outputs["predict(test)"] = run.call(obj, "predict", Xt, at)
-                run.outputs["predict(one row)"] = run.call(obj, "predict", Xt[:1], at[:1])
-            else:
-                s, st = inputs["scores (train)"], inputs["scores (test)"]
-                run.fit_returned = run.call(obj, "fit", s, y, a)
-                run.outputs["predict(test)"] = run.call(obj, "predict", st, at)
-                run.outputs["predict(one row)"] = run.call(obj, "predict", st[:1], at[:1])
-            extra = getattr(obj, "extra_metrics", None)
-            if extra is not None:
-                run.extras["extra_metrics"] = extra
+            given.learner = make_learner(kit.learner, KIT_SEED)
+            learner_params = repr(sorted(given.learner.get_params(deep=True).items(), key=lambda kv: kv[0]))
+        run.record(stage, stage.run(obj, given, call=run.call))
     except Exception as exc:  # recorded; the checks that need the outputs report it
         run.error = exc
         run.log.append(f"{run.failed_call or 'make'} raised {_first_line(exc)}")
@@ -302,6 +310,7 @@ def _run_once(iv: Intervention, kit: _Kit, view: CollectiveView | None = None) -
         change = _changed(before[name], value)
         if change:
             run.mutated.append(f"{name}: {change}")
+    learner = given.learner
     if learner is not None:
         if repr(sorted(learner.get_params(deep=True).items(), key=lambda kv: kv[0])) != learner_params:
             run.mutated.append("learner: its parameters were changed (set_params on a clone instead)")

@@ -85,11 +85,11 @@ EXPECTED = {  # regular expressions every message of the intervention's cells mu
     "pre-rows": r"'pre-rows' transform\(train\) returned 191 rows, expected 192",
     "pre-columns": r"'pre-columns' transform returned shapes \(192, 1\) \(train\) and \(60, 3\) \(test\)",
     "pre-nan": r"'pre-nan' transform\(train\) returned NaN or inf values",
-    "in-proba": r"'in-proba' predict returned an array of shape \(60,\) \(values e.g. \[0.7, 0.7, 0.7\]\); "
+    "in-proba": r"'in-proba' predict\(test\) returned an array of shape \(60,\) \(values e.g. \[0.7, 0.7, 0.7\]\); "
                 r"expected a 1-D array of one 0/1 label per row",
-    "in-2d": r"'in-2d' predict returned an array of shape \(60, 2\)",
-    "in-nan": r"'in-nan' predict returned NaN or inf values",
-    "in-rows": r"'in-rows' predict returned 61 rows, expected 60",
+    "in-2d": r"'in-2d' predict\(test\) returned an array of shape \(60, 2\)",
+    "in-nan": r"'in-nan' predict\(test\) returned NaN or inf values",
+    "in-rows": r"'in-rows' predict\(test\) returned 61 rows, expected 60",
     "lab-raise": r"^KeyError: 'no such column'$",
     "lab-nan": r"'lab-nan' returned (\d+) non-finite scores; every candidate needs a finite score",
     "lab-inf": r"'lab-inf' returned (\d+) non-finite scores",
