@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from fairbench.argtypes import number_list
+from fairbench.argtypes import names, number_list
 from fairbench.cli_common import (
     add_run_options, cache_argument, check_jobs, dataset_options, intervention_names, report_files_and_failures, validation_option,
 )
@@ -35,6 +35,8 @@ def _add_options(q: argparse.ArgumentParser, options: tuple[str, ...]) -> None:
         "knowledge": lambda: q.add_argument("--knowledge", type=_knowledge,
                                             help="majority rows the collective knows, e.g. all,1000,100,10"),
         "flips": lambda: q.add_argument("--flips", type=int, default=None, help="number of flips M (default 6, as the paper)"),
+        "learners": lambda: q.add_argument("--learners", type=names,
+                                           help="comma list of firm learners (default hgb,logreg,random-forest,mlp,lightgbm)"),
         "method": lambda: q.add_argument("--method", default=None, help="scoring method of the collective (default rb-prob)"),
     }
     for option in options:
