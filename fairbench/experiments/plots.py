@@ -111,8 +111,12 @@ def change_figure(summary: pd.DataFrame, panel: str, series: str, x: str, change
     0 is the ``reference`` (same seed) the change is taken against."""
     plt = pyplot()
     names = list(dict.fromkeys(summary[panel]))
-    fig, axes = plt.subplots(1, len(names), figsize=(4.6 * len(names), 3.8), squeeze=False, sharey=True)
-    for ax, name in zip(axes[0], names):
+    ncols = min(3, len(names))
+    nrows = -(-len(names) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.8 * ncols, 3.8 * nrows), squeeze=False, sharey=True)
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.ravel(), names):
         part = summary[summary[panel] == name]
         for i, (label, s) in enumerate(part.groupby(series, sort=False)):
             s = s.sort_values(x)
@@ -127,4 +131,4 @@ def change_figure(summary: pd.DataFrame, panel: str, series: str, x: str, change
     axes[0][0].legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)
-    return _finish(fig, axes[0], path)
+    return _finish(fig, axes.ravel()[:len(names)], path)
