@@ -86,14 +86,14 @@ STEPS = (
 )
 #: The folders the cross-run report and the leaderboard read, per dataset, in this order.
 REPORT_STEPS = ("firm", "flips")
-#: What the suite asks beyond the paper's claims (docs/beyond-the-paper.md).  Interaction and
-#: transfer run the leaderboard's protocol (validation 0.2, alpha 0.3) over a subset of the flips
-#: budgets, so their cells of a strategy or a firm method alone are flips' and firm's (the cache).
+#: What the suite asks beyond the paper's claims (docs/beyond-the-paper.md).  All three run the
+#: leaderboard's protocol (validation 0.2, alpha 0.3): levelling on the flips budgets (each of its
+#: cells is a flips cell), interaction and transfer on a subset of them (their cells of a strategy
+#: or a firm method alone are flips' and firm's), so the cell cache serves what flips and firm fitted.
 BEYOND_FRACTIONS = "0,0.05,0.1,0.2,0.3,0.5,1"
 BEYOND_STEPS = (
     Step("levelling", "levelling", PAPER_DATASETS,
-         f"--learner hgb --validation-fraction 0 --alpha 0.3 --budget-fractions 0,0.025,0.05,0.1,0.15,0.2,0.3,0.5,0.75,1 "
-         f"--interventions {USER_SIDE}"),
+         f"--learner hgb --validation-fraction 0.2 --alpha 0.3 --budget-fractions {FLIP_GRID} --interventions {USER_SIDE}"),
     Step("interaction", "interaction", ("adult", "compas"),
          f"--learner hgb --validation-fraction 0.2 --alpha 0.3 --budget-fractions {BEYOND_FRACTIONS}"),
     Step("transfer", "transfer", ("adult", "compas"),

@@ -244,3 +244,14 @@ def test_levelling_experiment_runs_end_to_end_and_its_command_reproduces_it(tmp_
     words = command.split()[1:] + ["--quiet", "--jobs", "1"]
     assert main(words) == 0
     pd.testing.assert_frame_equal(summary, pd.read_csv(tmp_path / "levelling.csv"))
+
+
+def test_levelling_asks_for_flips_cells_only():
+    """With its defaults every levelling cell is a flips cell, so the cell cache serves it."""
+    from fairbench.experiments import RunConfig, calls
+    from fairbench.runner import plan_compare
+
+    cfg = RunConfig(dataset="german", seeds=2)
+    keys = {name: {k for c in calls(name, cfg) for k in plan_compare(**cfg.compare_arguments(c)).keys}
+            for name in ("levelling", "flips")}
+    assert keys["levelling"] and keys["levelling"] <= keys["flips"]

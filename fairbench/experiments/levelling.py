@@ -19,10 +19,13 @@ from fairbench.experiments._common import (
     USER_SIDE, CompareCall, ExperimentResult, RunConfig, collect_messages, protocol_text, write_common,
 )
 from fairbench.experiments.plots import levelling_figure
+from fairbench.experiments.sweeps import FLIP_FRACTIONS
 
 ALPHA = 0.3
-#: budgets as fractions of the candidate pool (seed 0): dense where the fronts bend, then to the whole pool
-FRACTIONS = (0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0)
+#: budgets as fractions of the candidate pool (seed 0): the flips experiment's grid, and with its
+#: protocol (validation 0.2, VALIDATION_DEFAULTS) every levelling cell is a flips cell, so the shared
+#: cell cache serves it instead of a second fit
+FRACTIONS = FLIP_FRACTIONS
 FAIRNESS = "eqod"  # the gain the question is about
 
 
