@@ -18,7 +18,6 @@ COMMAND_FILE = "COMMAND.txt"
 #: redraw a paper figure keep the paper's train/test protocol.  Experiments not listed (toy,
 #: diagnostics) do not run ``compare`` and have no validation split.
 VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0,
-VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0,
                        "levelling": 0.2, "interaction": 0.2, "transfer": 0.2}
 
 
