@@ -308,7 +308,8 @@ def _firm(data: Prepared, split: Split, task: Task, settings: Settings, baseline
     X_train, X_test, X_val = data.X[split.train], data.X[split.test], data.X[split.validation]
     y_train, a_train, a_test, a_val = data.y[split.train], data.a[split.train], data.a[split.test], data.a[split.validation]
     n_val = len(split.validation)
-    context = {"categorical": data.categorical, "columns": data.columns, "sensitive": data.sensitive}
+    context = {"categorical": data.categorical, "columns": data.columns, "sensitive": data.sensitive,
+               "learner": make_learner(settings.learner, task.seed)}  # a make that names it (cloned, never fitted)
     for knob, key in task.cells:
         row = _row(task, knob, key, settings)
         try:

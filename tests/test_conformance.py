@@ -1,7 +1,7 @@
 """The conformance kit (fairbench.testing): every built-in passes it, and it catches broken plugins.
 
-Each built-in intervention's checks run as separate tests with ids like
-``rb-prob-check_scores_finite``.  None takes more than 20 s, so none is marked expensive.
+Each built-in intervention's and learner's checks run as separate tests with ids like
+``rb-prob-check_scores_finite`` or ``lightgbm-check_learner_seeded``.  None takes more than 20 s, so none is marked expensive.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from fairbench.testing import (
 
 BUILTIN_INTERVENTIONS = [iv for iv in get_registry().interventions.values() if iv.plugin in DEFAULT_PLUGINS]
 CHEAP_BUILTIN_DATASETS = [get_registry().datasets[name] for name in ("german", "synthetic-4gmm")]
+#: every built-in learner; lightgbm and xgboost are skipped, saying so, where their extras are not installed
+BUILTIN_LEARNERS = [spec for spec in get_registry().learners.values() if spec.plugin in DEFAULT_PLUGINS]
 
 
 def test_every_builtin_plugin_loads():
@@ -33,6 +35,11 @@ def test_builtin_intervention(obj, check):
 
 @parametrize_with_checks(CHEAP_BUILTIN_DATASETS)
 def test_builtin_dataset(obj, check):
+    check(obj)
+
+
+@parametrize_with_checks(BUILTIN_LEARNERS)
+def test_builtin_learner(obj, check):
     check(obj)
 
 
