@@ -63,10 +63,11 @@ def intervention_lines(registry, width: int) -> list[str]:
         reason = registry.unavailable_reason(iv)
         if reason:
             reasons.append((iv.name, reason))
-        rows.append([iv.name, iv.side, iv.stage, iv.knob, "yes" if iv.in_default_run else "variant", iv.plugin,
+        rows.append([iv.name, iv.side, iv.stage, iv.knob, "yes" if iv.in_default_run else "when named", iv.plugin,
                      UNAVAILABLE if reason else "yes"])
     table = fit_table(rows, ["name", "side", "stage", "knob", "default", "plugin", "available"], wrap=(), width=width)
-    note = "default: in a run that names no interventions; a variant (e.g. a library default kept beside a fix) runs when named"
+    note = ("default: in a run that names no interventions; the others (a library default kept beside a fix, a "
+            "defence such as label-cleaning) run when named")
     return ["Interventions", table, *reasons_below(reasons, width), "", note]
 
 

@@ -37,8 +37,8 @@ from fairbench.learners import learner_spec, make_learner
 from fairbench.threads import limited_threads
 name, capped = sys.argv[1], sys.argv[2] == "capped"
 rng = np.random.default_rng(0)
-X = rng.normal(size=(5000, 8))
-y = (X[:, 0] + rng.normal(size=5000) > 0).astype(int)
+X = rng.normal(size=(500, 4))
+y = (X[:, 0] + rng.normal(size=500) > 0).astype(int)
 def threads():
     return len(os.listdir("/proc/self/task"))
 if capped:
