@@ -72,15 +72,15 @@ def _xgboost(random_state: int):
 
 
 BUILTIN_LEARNERS = (
-    Learner("hgb", _hgb, "scikit-learn HistGradientBoostingClassifier, default parameters (the paper's)",
+    Learner("hgb", _hgb, "scikit-learn histogram gradient boosting, default parameters (the paper's)",
             nan_tolerant=True),
-    Learner("logreg", _logreg, "StandardScaler + scikit-learn LogisticRegression (max_iter 1000)"),
-    Learner("random-forest", _random_forest, "scikit-learn RandomForestClassifier, default parameters (100 trees)",
+    Learner("logreg", _logreg, "standardised features, scikit-learn logistic regression (max_iter 1000)"),
+    Learner("random-forest", _random_forest, "scikit-learn random forest, default parameters (100 trees)",
             nan_tolerant=True),  # scikit-learn >= 1.4 routes missing values in its trees
-    Learner("mlp", _mlp, "StandardScaler + scikit-learn MLPClassifier (100 hidden units, early stopping)"),
-    Learner("lightgbm", _lightgbm, "LightGBM LGBMClassifier, default parameters", requires=("lightgbm",),
+    Learner("mlp", _mlp, "standardised features, scikit-learn MLP (100 hidden units, early stopping)"),
+    Learner("lightgbm", _lightgbm, "LightGBM gradient boosting, default parameters", requires=("lightgbm",),
             install_hint='pip install "fairbench-collective[lightgbm]"', nan_tolerant=True),
-    Learner("xgboost", _xgboost, "XGBoost XGBClassifier, default parameters (hist trees)", requires=("xgboost",),
+    Learner("xgboost", _xgboost, "XGBoost gradient boosting, default parameters (hist trees)", requires=("xgboost",),
             install_hint='pip install "fairbench-collective[xgboost]"', nan_tolerant=True),
 )
 

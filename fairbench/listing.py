@@ -82,17 +82,16 @@ def learner_lines(registry, width: int) -> list[str]:
                      learner.plugin, learner.description])
     table = fit_table(rows, ["name", "available", "nan-tolerant", "plugin", "description"], wrap=(4,), width=width)
     note = "--learner NAME picks the firm's learner (default hgb, as the paper); nan-tolerant: it takes missing feature values"
-    return ["Learners", table, *reasons_below(reasons, width), "", note]
+    return ["Learners", table, *reasons_below(reasons, width), "", textwrap.fill(note, width=width)]
 
 
 def metric_lines(registry, width: int) -> list[str]:
     """The registered metrics: cells.csv columns, and which can be the unfairness axis (``--fairness-metric``)."""
-    rows = [[m.name, m.label, m.kind, "yes" if m.lower_is_better else "no", "yes" if m.kind == "fairness" else "no",
+    rows = [[m.name, m.label, m.kind, "lower" if m.lower_is_better else "higher", "yes" if m.kind == "fairness" else "no",
              m.plugin] for m in registry.metrics.values()]
-    table = fit_table(rows, ["name", "label", "kind", "lower is better", "fairness axis", "plugin"], wrap=(1,),
-                      width=width)
+    table = fit_table(rows, ["name", "label", "kind", "better", "fairness axis", "plugin"], wrap=(1,), width=width)
     note = "fairness axis: usable as --fairness-metric NAME; every metric is a cells.csv column"
-    return ["Metrics", table, "", note]
+    return ["Metrics", table, "", textwrap.fill(note, width=width)]
 
 
 def dataset_lines(registry, width: int) -> list[str]:

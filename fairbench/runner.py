@@ -283,7 +283,7 @@ def compare(dataset: str = "adult", interventions: Iterable[str] | None = None, 
         raise UserInputError(f"--majority-knowledge must be a whole number of rows >= 0, got {majority_knowledge!r}")
     if cell_timeout is not None and not (isinstance(cell_timeout, (int, float)) and 0 < cell_timeout < float("inf")):
         raise UserInputError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout!r}")
-    check_learner(learner, registry)  # unknown or unavailable learner: clear error before any work
+    _check_learner(learner, registry)  # unknown or unavailable learner: clear error before any work
     chosen, skipped = select_interventions(registry, interventions)
     problems = list(registry.problems) + ([] if interventions is not None else skipped)
     unavailable = skipped if interventions is not None else []
@@ -352,7 +352,7 @@ def _check_seeds(seeds) -> list[int]:
     return seed_list
 
 
-def check_learner(name: str, registry: Registry) -> None:
+def _check_learner(name: str, registry: Registry) -> None:
     """A learner the run can use: registered, installed, and known to the worker processes too
     (they build it by name from the process-wide registry, see ``fairbench.learners``)."""
     learner_spec(name, registry)
