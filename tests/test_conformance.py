@@ -165,6 +165,22 @@ def test_in_method_that_fits_the_learner_in_place_is_caught():
     assert "fitted in place" in failed_rules(firm("in-place", "in", InPlace))["check_inputs_not_mutated"]
 
 
+def test_pre_method_whose_make_takes_the_learner_gets_it_and_must_not_fit_it_in_place():
+    class Ranker(Identity):
+        def __init__(self, learner):
+            self.learner = learner
+
+        def fit(self, X, y, a):
+            self.learner.fit(X, y)  # the harness's object, not a clone
+            return self
+
+    got = []
+    iv = Intervention(name="pre-learner", stage="pre", knob="w", grid=(0.5, 1.0), plugin="broken-plugin",
+                      make=lambda knob=None, random_state=0, learner=None, **p: got.append(learner) or Ranker(learner))
+    assert "fitted in place" in failed_rules(iv)["check_inputs_not_mutated"]
+    assert got and all(type(learner).__name__ == "HistGradientBoostingClassifier" for learner in got)  # the kit's learner
+
+
 def test_post_method_with_probabilities_out_passes_shape_only_if_0_1():
     class Probabilities:
         def fit(self, scores, y, a):
