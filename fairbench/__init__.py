@@ -2,14 +2,14 @@
 relabeling its own data, and how does that compare with what the firm could do itself?
 
 Public API: :func:`compare`, :func:`load_dataset`, :func:`get_registry` and the plugin types
-(``Intervention``, ``DatasetSpec``, ``Metric``).
+(``Intervention``, ``DatasetSpec``, ``Metric``, ``Learner``).
 Heavy dependencies load lazily, only when an intervention that needs them runs.
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention  # noqa: E402
+from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention, Learner  # noqa: E402
 from fairbench.hookspecs import hookimpl  # noqa: E402
 from fairbench.runner import CompareResult, compare  # noqa: E402  (the real signature for help(); loads no heavy dependency)
 from fairbench.metrics import Metric  # noqa: E402
@@ -23,13 +23,13 @@ def load_dataset(name: str, **options) -> Dataset:
 
 
 def get_registry():
-    """Every registered intervention and dataset, with the plugins that provide them."""
+    """Every registered intervention, dataset, metric and learner, with the plugins that provide them."""
     from fairbench.plugins import get_registry as _get
 
     return _get()
 
 
 __all__ = [
-    "CollectiveView", "CompareResult", "Dataset", "DatasetSpec", "Intervention", "Metric", "compare", "get_registry",
-    "hookimpl", "load_dataset", "__version__",
+    "CollectiveView", "CompareResult", "Dataset", "DatasetSpec", "Intervention", "Learner", "Metric", "compare",
+    "get_registry", "hookimpl", "load_dataset", "__version__",
 ]

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "comma-separated, e.g. eopp (default eqod,sp; fronts.csv always holds every metric)")
     p.set_defaults(handler=_compare)
 
-    p = sub.add_parser("list", help="list interventions and datasets")
+    p = sub.add_parser("list", help="list interventions, datasets, learners and metrics")
     p.add_argument("--plugins", action="store_true", help="list installed plugins instead")
     p.add_argument("--dataset", metavar="NAME", help="one dataset in detail: source, description and loader options")
     p.set_defaults(handler=_list)
@@ -132,7 +132,8 @@ def _list(args) -> int:
     if args.dataset:
         lines = listing.dataset_detail(registry, args.dataset, width)
     else:
-        lines = [*listing.intervention_lines(registry, width), "", *listing.dataset_lines(registry, width)]
+        lines = [*listing.intervention_lines(registry, width), "", *listing.dataset_lines(registry, width), "",
+                 *listing.learner_lines(registry, width), "", *listing.metric_lines(registry, width)]
     print("\n".join(lines))
     _print_problems(registry)
     return 0
@@ -144,9 +145,9 @@ def _plugins(args) -> int:
     from fairbench.plugins import get_registry
 
     registry = get_registry()
-    rows = [[p.name, p.source, p.version, ", ".join(p.interventions) or "-", ", ".join(p.datasets) or "-"]
-            for p in registry.plugins.values()]
-    print(tabulate(rows, headers=["plugin", "package", "version", "interventions", "datasets"]))
+    rows = [[p.name, p.source, p.version, ", ".join(p.interventions) or "-", ", ".join(p.datasets) or "-",
+             ", ".join(p.learners) or "-"] for p in registry.plugins.values()]
+    print(tabulate(rows, headers=["plugin", "package", "version", "interventions", "datasets", "learners"]))
     _print_problems(registry)
     from fairbench.name_clash import clash_line
 

@@ -39,7 +39,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     """Options shared by compare and the experiment commands."""
     p.add_argument("--dataset", default="adult", help="dataset name (see `fairbench list`) or csv:PATH")
     p.add_argument("--seeds", type=int, default=3, help="number of seeds (paper: 10); seeds are 0..N-1")
-    p.add_argument("--learner", default="hgb", help="firm's learner: hgb (default, as the paper) or logreg")
+    p.add_argument("--learner", default="hgb", help="firm's learner, a registered name (`fairbench list` shows them): "
+                                                    "hgb (default, as the paper), logreg, random-forest, mlp, lightgbm, "
+                                                    "xgboost or a plugin's")
     p.add_argument("--output", help="output directory (default results/<dataset>/)")
     p.add_argument("--jobs", type=int, default=None, help="parallel worker processes (default: all cores, as the API)")
     p.add_argument("--executor", default="local", choices=["local", "dask"], help="run cells locally or on a Dask cluster")

@@ -1,10 +1,14 @@
 """The data types every plugin and the harness share.
 
-A plugin registers :class:`Intervention`, :class:`DatasetSpec` or ``Metric`` objects through the
+A plugin registers :class:`Intervention`, :class:`DatasetSpec`, :class:`Learner` or ``Metric`` objects through the
 hooks in ``fairbench.hookspecs``.  What an intervention's ``make`` returns depends on its stage
 (``labels`` on the user side; ``pre``, ``in``, ``post`` on the firm side): the methods each stage's
 object supplies, the order the harness calls them in and what plugins may see are declared once
 in ``fairbench.stages``.
+
+A firm-side ``make`` may also name the keyword arguments ``categorical``, ``columns``, ``sensitive``
+(facts about the feature columns) and ``learner`` (the firm's unfitted learner, seeded with the
+cell's seed; fit a ``sklearn.base.clone`` of it); the harness passes exactly those it names.
 """
 from __future__ import annotations
 
@@ -131,11 +135,46 @@ class Intervention:
 
     def unavailable_reason(self) -> str | None:
         """None when every module in ``requires`` can be imported here, else one line with the install hint."""
-        missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
-        if not missing:
-            return None
-        hint = self.install_hint or f"pip install {' '.join(missing)}"
-        return f"{self.name} needs {', '.join(missing)}: {hint}"
+        return _unavailable_reason(self)
+
+
+@dataclass(frozen=True)
+class Learner:
+    """The firm's classifier: every fit of every cell builds a fresh one with ``make(random_state)``.
+
+    ``make`` returns an unfitted scikit-learn classifier (``sklearn.base.clone`` works on it) with
+    ``fit(X, y)`` on 0/1 labels, ``predict`` and ``predict_proba`` (columns for labels 0 and 1),
+    every random choice seeded by ``random_state``.  Its ``get_params(deep=True)`` is part of every
+    cell's result key, so a changed default never reuses a stored cell.  ``nan_tolerant``: it fits
+    and predicts on missing feature values (NaN) itself; a run refuses data with NaN up front for
+    the others.  ``requires`` and ``install_hint`` work as for :class:`Intervention`.  Threads: a
+    worker caps OpenMP and BLAS after importing ``requires`` (``fairbench.threads``), so a learner
+    must take its thread count from OpenMP's setting, never from the number of cores.
+    """
+
+    name: str
+    make: Callable[[int], Any]
+    description: str = ""
+    requires: tuple[str, ...] = ()
+    install_hint: str = ""
+    nan_tolerant: bool = False
+    plugin: str = ""
+
+    def problems(self) -> list[str]:
+        """What is wrong with this declaration (empty when nothing is); the registry and the kit both ask."""
+        return _learner_problems(self)
+
+    def unavailable_reason(self) -> str | None:
+        """None when every module in ``requires`` can be imported here, else one line with the install hint."""
+        return _unavailable_reason(self)
+
+
+def _unavailable_reason(item: Intervention | Learner) -> str | None:
+    missing = [m for m in item.requires if importlib.util.find_spec(m) is None]
+    if not missing:
+        return None
+    hint = item.install_hint or f"pip install {' '.join(missing)}"
+    return f"{item.name} needs {', '.join(missing)}: {hint}"
 
 
 @dataclass(frozen=True)
@@ -223,17 +262,37 @@ def _intervention_problems(iv: Any) -> list[str]:
                 problems.append(f"tune[{key!r}] must be a non-empty tuple of candidate values")
             elif not _json_ok(list(values)):
                 problems.append(f"tune[{key!r}] values must be JSON-serialisable (they are part of the result key)")
-    if not isinstance(iv.requires, (tuple, list)) or not all(isinstance(m, str) and m for m in iv.requires):
-        problems.append(f"requires must be a tuple of importable module names, got {iv.requires!r}")
-    for attr in ("description", "install_hint"):
-        if not isinstance(getattr(iv, attr), str):
-            problems.append(f"{attr} must be a string")
+    problems += _dependency_problems(iv)
     if not isinstance(iv.version, str) or not iv.version:
         problems.append("version must be a non-empty string (bump it to invalidate stored cells)")
     cost = iv.cost
     if isinstance(cost, bool) or not isinstance(cost, numbers.Real) or not math.isfinite(cost) or cost <= 0:
         problems.append(f"cost {cost!r} must be a positive number (a cell's rough price in learner fits, default 1)")
     return problems
+
+
+def _dependency_problems(item: Intervention | Learner) -> list[str]:
+    """``requires``, ``description`` and ``install_hint``: what ``fairbench list`` shows of an optional dependency."""
+    problems = []
+    if not isinstance(item.requires, (tuple, list)) or not all(isinstance(m, str) and m for m in item.requires):
+        problems.append(f"requires must be a tuple of importable module names, got {item.requires!r}")
+    for attr in ("description", "install_hint"):
+        if not isinstance(getattr(item, attr), str):
+            problems.append(f"{attr} must be a string")
+    return problems
+
+
+def _learner_problems(learner: Any) -> list[str]:
+    if not isinstance(learner, Learner):
+        return [f"got {type(learner).__name__}, expected fairbench.Learner"]
+    problems = []
+    if not _is_name(learner.name):
+        problems.append(f"name {learner.name!r} must be a non-empty string without spaces or commas (`--learner NAME`)")
+    if not callable(learner.make):
+        problems.append("make is not callable (make(random_state) returns an unfitted classifier)")
+    if not isinstance(learner.nan_tolerant, bool):
+        problems.append(f"nan_tolerant must be True or False, got {learner.nan_tolerant!r}")
+    return problems + _dependency_problems(learner)
 
 
 def _dataset_problems(spec: Any) -> list[str]:

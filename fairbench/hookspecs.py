@@ -1,4 +1,4 @@
-"""The plugin contract: every intervention, dataset and metric, built-in or third-party, enters here.
+"""The plugin contract: every intervention, dataset, metric and learner, built-in or third-party, enters here.
 
 Hooks follow the register-callback style of datasette/llm: a plugin is handed a ``register``
 function and calls it once per thing it provides. Built-ins use exactly the same hooks.
@@ -42,4 +42,14 @@ def fairbench_register_metrics(register: Callable[..., None]) -> None:
     cells.csv column (and ``val_<name>`` on validation); a ``fairness`` metric also gets seed
     means and a Pareto flag in fronts.csv, and can be the unfairness axis of tables and figures
     (``fairbench compare --fairness-metric NAME``). See "Adding a metric" in docs/plugins.md.
+    """
+
+
+@hookspec
+def fairbench_register_learners(register: Callable[..., None]) -> None:
+    """Register the firm's learners by calling ``register(fairbench.Learner(...))`` once each.
+
+    A learner is a scikit-learn classifier built by ``make(random_state)``; every firm-side fit
+    of a run uses the one named by ``--learner NAME`` (default ``hgb``, as the paper).  Its
+    parameters are part of each cell's key.  See "Adding a learner" in docs/plugins.md.
     """

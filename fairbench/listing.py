@@ -1,4 +1,4 @@
-"""`fairbench list`: the interventions and datasets tables, and one dataset's detail view.
+"""`fairbench list`: the interventions, datasets, learners and metrics tables, and one dataset's detail view.
 
 The tables fit the terminal: a long "how to get it" line would make a row hundreds of characters
 wide, so the table says ``no (see below)`` and the reasons follow it, one per item, wrapped to
@@ -63,11 +63,35 @@ def intervention_lines(registry, width: int) -> list[str]:
         reason = registry.unavailable_reason(iv)
         if reason:
             reasons.append((iv.name, reason))
-        rows.append([iv.name, iv.side, iv.stage, iv.knob, "yes" if iv.in_default_run else "variant", iv.plugin,
+        rows.append([iv.name, iv.side, iv.stage, iv.knob, "yes" if iv.in_default_run else "when named", iv.plugin,
                      UNAVAILABLE if reason else "yes"])
     table = fit_table(rows, ["name", "side", "stage", "knob", "default", "plugin", "available"], wrap=(), width=width)
-    note = "default: in a run that names no interventions; a variant (e.g. a library default kept beside a fix) runs when named"
+    note = ("default: in a run that names no interventions; the others (a library default kept beside a fix, a "
+            "defence such as label-cleaning) run when named")
     return ["Interventions", table, *reasons_below(reasons, width), "", note]
+
+
+def learner_lines(registry, width: int) -> list[str]:
+    """The firm's learners (``--learner NAME``): which are installed, which take missing values."""
+    rows, reasons = [], []
+    for learner in registry.learners.values():
+        reason = registry.unavailable_reason(learner)
+        if reason:
+            reasons.append((learner.name, reason))
+        rows.append([learner.name, UNAVAILABLE if reason else "yes", "yes" if learner.nan_tolerant else "no",
+                     learner.plugin, learner.description])
+    table = fit_table(rows, ["name", "available", "nan-tolerant", "plugin", "description"], wrap=(4,), width=width)
+    note = "--learner NAME picks the firm's learner (default hgb, as the paper); nan-tolerant: it takes missing feature values"
+    return ["Learners", table, *reasons_below(reasons, width), "", textwrap.fill(note, width=width)]
+
+
+def metric_lines(registry, width: int) -> list[str]:
+    """The registered metrics: cells.csv columns, and which can be the unfairness axis (``--fairness-metric``)."""
+    rows = [[m.name, m.label, m.kind, "lower" if m.lower_is_better else "higher", "yes" if m.kind == "fairness" else "no",
+             m.plugin] for m in registry.metrics.values()]
+    table = fit_table(rows, ["name", "label", "kind", "better", "fairness axis", "plugin"], wrap=(1,), width=width)
+    note = "fairness axis: usable as --fairness-metric NAME; every metric is a cells.csv column"
+    return ["Metrics", table, "", textwrap.fill(note, width=width)]
 
 
 def dataset_lines(registry, width: int) -> list[str]:

@@ -17,7 +17,7 @@ from functools import lru_cache
 import pluggy
 
 from fairbench import hookspecs
-from fairbench.contract import DatasetSpec, Intervention
+from fairbench.contract import DatasetSpec, Intervention, Learner
 from fairbench.errors import PluginError, unknown_name
 from fairbench.metrics import Metric
 
@@ -34,8 +34,10 @@ DEFAULT_PLUGINS = (
     "fairbench.interventions.firm.reductions",
     "fairbench.interventions.firm.threshold",
     "fairbench.interventions.firm.relaxed",
+    "fairbench.interventions.firm.label_cleaning",
     "fairbench.datasets.plugin",
     "fairbench.metrics",
+    "fairbench.learners",
 )
 
 
@@ -49,15 +51,17 @@ class PluginInfo:
     interventions: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+    learners: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Registry:
-    """Every intervention, dataset and metric known in this process, with who provided it."""
+    """Every intervention, dataset, metric and learner known in this process, with who provided it."""
 
     interventions: dict[str, Intervention] = field(default_factory=dict)
     datasets: dict[str, DatasetSpec] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
+    learners: dict[str, Learner] = field(default_factory=dict)
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -72,12 +76,17 @@ class Registry:
             raise unknown_name("dataset", name, list(self.datasets) + ["csv:PATH"])
         return self.datasets[key]
 
-    def unavailable_reason(self, intervention: Intervention) -> str | None:
-        """None when the intervention can run here, else a one-line install hint."""
-        return intervention.unavailable_reason()
+    def learner(self, name: str) -> Learner:
+        if name not in self.learners:
+            raise unknown_name("learner", name, self.learners)
+        return self.learners[name]
+
+    def unavailable_reason(self, item: Intervention | Learner) -> str | None:
+        """None when the intervention or learner can run here, else a one-line install hint."""
+        return item.unavailable_reason()
 
 
-TYPES = {"intervention": Intervention, "dataset": DatasetSpec, "metric": Metric}
+TYPES = {"intervention": Intervention, "dataset": DatasetSpec, "metric": Metric, "learner": Learner}
 
 
 def _validate(item, plugin: str, kind: str):
@@ -102,6 +111,7 @@ def _collect(pm: pluggy.PluginManager, registry: Registry) -> None:
         ("fairbench_register_interventions", registry.interventions, "intervention", "interventions"),
         ("fairbench_register_datasets", registry.datasets, "dataset", "datasets"),
         ("fairbench_register_metrics", registry.metrics, "metric", "metrics"),
+        ("fairbench_register_learners", registry.learners, "learner", "learners"),
     )
     for hook_name, table, kind, attr in kinds:
         for impl in getattr(pm.hook, hook_name).get_hookimpls():

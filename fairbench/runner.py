@@ -22,7 +22,7 @@ from fairbench.contract import BASELINE, Intervention
 from fairbench.dataset_options import resolve as resolve_options
 from fairbench.errors import UserInputError
 from fairbench.group_sizes import check_group_sizes
-from fairbench.learners import learner_params, make_learner
+from fairbench.learners import learner_params, learner_spec
 from fairbench.levelling import add_changes
 from fairbench.metrics import BUILTIN_METRICS, Metric, check_fairness_metrics, metric_columns
 from fairbench.pareto import fronts
@@ -263,7 +263,7 @@ def _run_limited(data, task, settings, baseline, threads):
     """Run one task with the learner's own threads capped, so workers don't oversubscribe cores."""
     from fairbench.threads import limited_threads
 
-    with limited_threads(threads):
+    with limited_threads(threads, preload=learner_spec(settings.learner).requires):
         return task, run_task(data, task, settings, baseline)
 
 
@@ -334,7 +334,7 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
         raise UserInputError(f"--cell-timeout must be a positive number of seconds, got {cell_timeout!r}")
     if budgets is not None and budget_fractions is not None:
         raise UserInputError("pass budgets (numbers of flips) or budget fractions (shares of the pool), not both")
-    make_learner(learner, 0)  # unknown learner: clear error before any work
+    _check_learner(learner, registry)  # unknown or unavailable learner: clear error before any work
     chosen, skipped = select_interventions(registry, interventions)
     params = surrogate.with_collective_model(params or {}, chosen, collective_model, registry.interventions.values())
     grids = check_grids(grid, chosen, registry.intervention)
@@ -343,7 +343,7 @@ def plan_compare(dataset: str = "adult", interventions: Iterable[str] | None = N
     options = resolve_options(registry.dataset(dataset), dict(dataset_options or {}))
     data = prepare(load(dataset, registry, **options))
     data.name = dataset
-    _check_missing_values(data, learner)
+    _check_missing_values(data, learner_spec(learner, registry), registry)
     warned = [w for w in [check_group_sizes(data, seed_list)] if w]
     if budgets is not None:
         budget_values = check_budgets(budgets)
@@ -470,21 +470,37 @@ def _check_seeds(seeds) -> list[int]:
     return seed_list
 
 
-#: Learners that accept NaN features (HistGradientBoosting routes missing values natively).
-NAN_TOLERANT_LEARNERS = frozenset({"hgb"})
+def _check_learner(name: str, registry: Registry) -> None:
+    """A learner the run can use: registered, installed, and known to the worker processes too
+    (they build it by name from the process-wide registry, see ``fairbench.learners``)."""
+    learner_spec(name, registry)
+    if registry is not get_registry() and name not in get_registry().learners:
+        raise UserInputError(f"learner {name!r} is registered only in the registry passed to compare; worker "
+                             "processes build the learner by name, so install its plugin (an entry point in the "
+                             "'fairbench' group) to use it")
 
 
-def _check_missing_values(data: Prepared, learner: str) -> None:
+def nan_tolerant_learners(registry: Registry) -> list[str]:
+    """The installed learners that declare ``nan_tolerant``, the default learner first."""
+    from fairbench.learners import DEFAULT_LEARNER
+
+    names = [name for name, spec in registry.learners.items() if spec.nan_tolerant and not spec.unavailable_reason()]
+    return sorted(names, key=lambda n: (n != DEFAULT_LEARNER, n))
+
+
+def _check_missing_values(data: Prepared, learner, registry: Registry) -> None:
     """Refuse NaN features up front when the firm's learner cannot take them (every cell would fail)."""
-    if learner in NAN_TOLERANT_LEARNERS:
+    if learner.nan_tolerant:
         return
     holes = np.isnan(data.X).any(axis=0)
     if holes.any():
         names = [data.columns[j] for j in np.flatnonzero(holes)]
         shown = ", ".join(repr(n) for n in names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+        first, *others = nan_tolerant_learners(registry) or ["NAME"]
+        also = f", as do {', '.join(others)}" if others else ""
         raise UserInputError(
-            f"dataset {data.name!r}: feature column(s) {shown} have missing values, which learner {learner!r} cannot take; "
-            f"use --learner {sorted(NAN_TOLERANT_LEARNERS)[0]} (it handles missing values) or fill or drop those columns "
+            f"dataset {data.name!r}: feature column(s) {shown} have missing values, which learner {learner.name!r} "
+            f"cannot take; use --learner {first} (it handles missing values{also}) or fill or drop those columns "
             "(csv: option drop=COLUMN)")
 
 

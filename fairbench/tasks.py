@@ -347,7 +347,8 @@ def _firm_cell(data: Prepared, split: Split, seed: int, iv: Intervention, knob, 
     """One firm method (stage pre, in or post) on the training labels ``y_train``: the dataset's,
     or in a pipeline the collective's (``flipped`` marks the rows it flipped)."""
     stage = STAGE_OBJECTS[iv.stage]
-    context = {"categorical": data.categorical, "columns": data.columns, "sensitive": data.sensitive}
+    context = {"categorical": data.categorical, "columns": data.columns, "sensitive": data.sensitive,
+               "learner": make_learner(settings.learner, seed)}  # for a make that names it (cloned, never fitted)
     method = _make(iv, knob, seed, settings, accepted_context(iv, context))
     a_train = data.a[split.train]
     evaluated = {"test": split.test, **({"validation": split.validation} if len(split.validation) else {})}

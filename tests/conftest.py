@@ -1,6 +1,9 @@
 """Shared fixtures: small synthetic data and registries with test-only plugins."""
 from __future__ import annotations
 
+import sys
+import textwrap
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +16,7 @@ threadpool_limits(1)
 
 from fairbench import DatasetSpec, Intervention, hookimpl
 from fairbench.contract import Dataset
-from fairbench.plugins import build_registry
+from fairbench.plugins import build_registry, get_registry
 
 
 @pytest.fixture(autouse=True)
@@ -90,3 +93,38 @@ def firm_registry(registry_with):
 @pytest.fixture(scope="session")
 def registry():
     return build_registry(extra=(ToyDatasets(),))
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """Install throwaway distributions: ``site(dist, entry_name, source)``; modules are forgotten afterwards.
+
+    Each is a ``*.dist-info`` folder with an ``entry_points.txt`` and a module, in a temporary
+    directory put on ``sys.path``: discovery goes through ``importlib.metadata`` as for an
+    installed package."""
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    modules = []
+
+    def install(dist: str, entry: str, source: str, version: str = "1.2.3") -> str:
+        module = f"fbtest_{dist.replace('-', '_')}"
+        (root / f"{module}.py").write_text(textwrap.dedent(source))
+        info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[fairbench]\n{entry} = {module}\n")
+        modules.append(module)
+        return module
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)
+
+
+@pytest.fixture
+def fresh_cli_registry():
+    """The CLI's cached registry, rebuilt for this test and after it."""
+    get_registry.cache_clear()
+    yield
+    get_registry.cache_clear()

@@ -1,7 +1,7 @@
 """The conformance kit (fairbench.testing): every built-in passes it, and it catches broken plugins.
 
-Each built-in intervention's checks run as separate tests with ids like
-``rb-prob-check_scores_finite``.  None takes more than 20 s, so none is marked expensive.
+Each built-in intervention's and learner's checks run as separate tests with ids like
+``rb-prob-check_scores_finite`` or ``lightgbm-check_learner_seeded``.  None takes more than 20 s, so none is marked expensive.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from fairbench.testing import (
 
 BUILTIN_INTERVENTIONS = [iv for iv in get_registry().interventions.values() if iv.plugin in DEFAULT_PLUGINS]
 CHEAP_BUILTIN_DATASETS = [get_registry().datasets[name] for name in ("german", "synthetic-4gmm")]
+#: every built-in learner; lightgbm and xgboost are skipped, saying so, where their extras are not installed
+BUILTIN_LEARNERS = [spec for spec in get_registry().learners.values() if spec.plugin in DEFAULT_PLUGINS]
 
 
 def test_every_builtin_plugin_loads():
@@ -33,6 +35,11 @@ def test_builtin_intervention(obj, check):
 
 @parametrize_with_checks(CHEAP_BUILTIN_DATASETS)
 def test_builtin_dataset(obj, check):
+    check(obj)
+
+
+@parametrize_with_checks(BUILTIN_LEARNERS)
+def test_builtin_learner(obj, check):
     check(obj)
 
 
@@ -156,6 +163,22 @@ def test_in_method_that_fits_the_learner_in_place_is_caught():
             return self.model.predict(X)
 
     assert "fitted in place" in failed_rules(firm("in-place", "in", InPlace))["check_inputs_not_mutated"]
+
+
+def test_pre_method_whose_make_takes_the_learner_gets_it_and_must_not_fit_it_in_place():
+    class Ranker(Identity):
+        def __init__(self, learner):
+            self.learner = learner
+
+        def fit(self, X, y, a):
+            self.learner.fit(X, y)  # the harness's object, not a clone
+            return self
+
+    got = []
+    iv = Intervention(name="pre-learner", stage="pre", knob="w", grid=(0.5, 1.0), plugin="broken-plugin",
+                      make=lambda knob=None, random_state=0, learner=None, **p: got.append(learner) or Ranker(learner))
+    assert "fitted in place" in failed_rules(iv)["check_inputs_not_mutated"]
+    assert got and all(type(learner).__name__ == "HistGradientBoostingClassifier" for learner in got)  # the kit's learner
 
 
 def test_post_method_with_probabilities_out_passes_shape_only_if_0_1():

@@ -28,10 +28,13 @@ def test_core_dependencies_leave_out_holisticai_and_jax():
     assert any(d.startswith("holisticai[bias]") for d in PROJECT["optional-dependencies"]["holisticai"])
 
 
+LEARNER_EXTRAS = {"lightgbm", "xgboost"}  # optional firm's learners (--learner), not methods
+
+
 def test_readme_has_two_setup_commands_that_install_every_method():
     main_command, test_command = setup_commands()
-    method_extras = set(PROJECT["optional-dependencies"]) - {"test", "distributed"}
-    assert method_extras == {"holisticai", "error-parity"}
+    method_extras = set(PROJECT["optional-dependencies"]) - {"test", "distributed"} - LEARNER_EXTRAS
+    assert method_extras == {"holisticai", "error-parity", "cleanlab"}
     assert installed_extras(main_command) == method_extras
     assert installed_extras(test_command) == {"test"}
     (self_reference,) = [d for d in PROJECT["optional-dependencies"]["test"] if d.startswith(PROJECT["name"])]

@@ -1,14 +1,12 @@
 """Plugin loading and failure isolation, the relabel contract, and docs/plugins.md against the code.
 
-Third-party plugins are simulated with real distributions: a ``*.dist-info`` folder with an
-``entry_points.txt`` and a module, in a temporary directory put on ``sys.path``, so discovery
-goes through ``importlib.metadata`` exactly as for an installed package.
+Third-party plugins are simulated with real distributions (the ``site`` fixture of conftest.py), so
+discovery goes through ``importlib.metadata`` exactly as for an installed package.
 """
 from __future__ import annotations
 
 import re
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -50,37 +48,6 @@ def fairbench_register_datasets(register):
     register(DatasetSpec(name="tiny", loader=lambda **o: kit_dataset(n=300), description="kit data", sensitive="group",
                          protected="a=1", favourable="y=1", source="tests"))
 '''
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """Install throwaway distributions: ``site(dist, entry_name, source)``; modules are forgotten afterwards."""
-    root = tmp_path / "site"
-    root.mkdir()
-    monkeypatch.syspath_prepend(str(root))
-    modules = []
-
-    def install(dist: str, entry: str, source: str, version: str = "1.2.3") -> str:
-        module = f"fbtest_{dist.replace('-', '_')}"
-        (root / f"{module}.py").write_text(textwrap.dedent(source))
-        info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        (info / "entry_points.txt").write_text(f"[fairbench]\n{entry} = {module}\n")
-        modules.append(module)
-        return module
-
-    yield install
-    for module in modules:
-        sys.modules.pop(module, None)
-
-
-@pytest.fixture
-def fresh_cli_registry():
-    """The CLI's cached registry, rebuilt for this test and after it."""
-    get_registry.cache_clear()
-    yield
-    get_registry.cache_clear()
 
 
 # --- loading ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`fairbench --help` and `fairbench list` stay light: no holisticai/jax, no training."""
+"""`fairbench --help` and `fairbench list` stay light: no holisticai/jax, no optional learner or cleanlab, no training."""
 import json
 import subprocess
 import sys
@@ -10,7 +10,8 @@ try:
     main({argv!r})
 except SystemExit:
     pass
-heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('holisticai', 'jax', 'jaxlib', 'flax', 'optax', 'torch'))
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('holisticai', 'jax', 'jaxlib', 'flax', 'optax', 'torch',
+                                                             'lightgbm', 'xgboost', 'cleanlab'))
 print(json.dumps({{"heavy": heavy, "sklearn_ensemble": 'sklearn.ensemble' in sys.modules}}))
 """
 

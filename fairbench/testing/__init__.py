@@ -15,7 +15,11 @@ or turn each check into its own pytest test with a readable id (``massaging-chec
     def test_conformance(obj, check):
         check(obj)
 
-From a shell: ``python -m fairbench.testing [NAME ...] [--trace]`` checks registered interventions
+A learner (``fairbench.Learner``) gets its own checks (``check_learner``): it can be cloned and
+keyed, it fits 0/1 labels and predicts two-column probabilities, the same seed gives the same
+predictions, and a learner that declares ``nan_tolerant`` takes NaN.
+
+From a shell: ``python -m fairbench.testing [NAME ...] [--trace]`` checks registered objects
 by name and prints one line per rule (``--trace`` also prints every call the kit made to the
 plugin, with the shapes it passed and got back, and the seconds it took).
 
@@ -29,7 +33,7 @@ here, to keep the kit fast).  One fit per intervention is shared by the checks t
 outputs, and one more fit checks determinism, so the kit costs about two fits per intervention.
 
 The package: ``kit`` (the rules, the error, the kit's task and one recorded pass of a plugin),
-``checks`` (one function per rule, and running them), ``pytest_glue`` (``parametrize_with_checks``,
+``checks`` (one function per rule, and running them), ``learner_checks`` (the learners' rules), ``pytest_glue`` (``parametrize_with_checks``,
 ``registered_by``), ``docs`` (the generated hook reference) and ``cli`` (``python -m fairbench.testing``).
 
 A check that cannot apply (a missing optional dependency, a dataset whose files are absent, an
@@ -44,6 +48,10 @@ from fairbench.testing.checks import (  # noqa: F401
     intervention_checks, metric_checks,
 )
 from fairbench.testing.docs import hooks_markdown  # noqa: F401
+from fairbench.testing.learner_checks import (  # noqa: F401
+    check_learner, check_learner_clone, check_learner_declaration, check_learner_fit, check_learner_missing_values,
+    check_learner_seeded, learner_checks,
+)
 from fairbench.testing.kit import (  # noqa: F401
     KIT_ALPHA, KIT_LEARNER, KIT_ROWS, KIT_SEED, RULES, SLOW_ENV, CheckResult, ConformanceError, kit_dataset, trace,
 )
@@ -51,6 +59,7 @@ from fairbench.testing.pytest_glue import parametrize_with_checks, registered_by
 
 __all__ = [
     "ConformanceError", "CheckResult", "RULES", "check_intervention", "check_dataset", "checks_for",
-    "intervention_checks", "dataset_checks", "metric_checks", "check_metric", "parametrize_with_checks",
+    "intervention_checks", "dataset_checks", "metric_checks", "check_metric", "learner_checks", "check_learner",
+    "parametrize_with_checks",
     "registered_by", "kit_dataset", "trace", "hooks_markdown",
 ]

@@ -1,4 +1,5 @@
-"""The checks: one function per rule, for interventions, datasets and metrics, and running them."""
+"""The checks: one function per rule, for interventions, datasets and metrics, and running them
+(the learners' are in ``learner_checks``)."""
 from __future__ import annotations
 
 import itertools
@@ -11,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from fairbench.contract import Dataset, DatasetSpec, Intervention
+from fairbench.contract import Dataset, DatasetSpec, Intervention, Learner
 from fairbench.metrics import GroupRates, Metric
 from fairbench.stages import STAGE_OBJECTS, mask_problem
 from fairbench.testing.kit import (
@@ -398,16 +399,20 @@ def check_metric(metric: Metric, *, raise_on_failure: bool = True) -> list[Check
     return _raise_failures(metric, results) if raise_on_failure else results
 
 
-def checks_for(obj: Intervention | DatasetSpec | Metric) -> list[Callable]:
-    """The checks for an intervention, a dataset spec or a metric."""
+def checks_for(obj: Intervention | DatasetSpec | Metric | Learner) -> list[Callable]:
+    """The checks for an intervention, a dataset spec, a metric or a learner."""
+    if isinstance(obj, Learner):
+        from fairbench.testing.learner_checks import learner_checks  # it builds on this module's helpers
+
+        return learner_checks(obj)
     if isinstance(obj, Metric):
         return metric_checks(obj)
     if isinstance(obj, DatasetSpec):
         return dataset_checks(obj)
     if isinstance(obj, Intervention):
         return intervention_checks(obj)
-    raise TypeError(f"the kit checks fairbench.Intervention, fairbench.DatasetSpec and fairbench.Metric objects, "
-                    f"not {type(obj).__name__}")
+    raise TypeError(f"the kit checks fairbench.Intervention, fairbench.DatasetSpec, fairbench.Metric and "
+                    f"fairbench.Learner objects, not {type(obj).__name__}")
 
 
 # --- running the kit --------------------------------------------------------------------------

@@ -15,7 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m fairbench.testing", description="Run the fairbench conformance kit.")
-    parser.add_argument("names", nargs="*", help="registered interventions or datasets (default: every intervention)")
+    parser.add_argument("names", nargs="*",
+                        help="registered interventions, datasets, metrics or learners (default: every intervention)")
     parser.add_argument("--trace", action="store_true", help="also print every call the kit made to each intervention")
     parser.add_argument("--hooks-markdown", action="store_true", help="print the generated hook reference of docs/plugins.md")
     args = parser.parse_args(argv)
@@ -35,8 +36,10 @@ def main(argv: list[str] | None = None) -> int:
             objs.append(registry.datasets[name])
         elif name in registry.metrics:
             objs.append(registry.metrics[name])
+        elif name in registry.learners:
+            objs.append(registry.learners[name])
         else:
-            print(f"unknown intervention, dataset or metric {name!r}", file=sys.stderr)
+            print(f"unknown intervention, dataset, metric or learner {name!r}", file=sys.stderr)
             return 2
     failed = 0
     for obj in objs:

@@ -24,7 +24,8 @@ def hooks_markdown() -> str:
             "optional methods and attributes are used when the object has them:", "", *stages.markdown()]
     out += ["Fields of the shared types (see their docstrings in `fairbench/contract.py`; `Metric` in "
             "`fairbench/metrics.py`):", ""]
-    for cls in (contract.Intervention, contract.DatasetSpec, contract.Dataset, contract.CollectiveView, Metric):
+    for cls in (contract.Intervention, contract.DatasetSpec, contract.Dataset, contract.CollectiveView, Metric,
+                contract.Learner):
         fields = ", ".join(f"`{f}`" for f in cls.__dataclass_fields__)
         out += [f"- `fairbench.{cls.__name__}`: {fields}"]
     out += [""]

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention
+from fairbench.contract import CollectiveView, Dataset, DatasetSpec, Intervention, Learner
 from fairbench.metrics import Metric
 from fairbench.stages import COLUMNS, MASK, SELF, STAGE_OBJECTS, Inputs, Rows
 from fairbench.threads import limited_threads
@@ -50,6 +50,15 @@ RULES: dict[str, str] = {
                                 "the registry, tables and figures read them",
     "check_metric_values": "compute(GroupRates) returns one real number (NaN only where a rate is undefined, never "
                            "inf), the same for the same predictions in any row order, without modifying them",
+    "check_learner_declaration": "the learner's name, make, requires and nan_tolerant are declared the way the "
+                                 "registry and `--learner` read them",
+    "check_learner_clone": "make(random_state) returns an unfitted scikit-learn estimator that sklearn.base.clone "
+                           "copies, whose get_params(deep=True) reads the same for two builds (it is part of the cell key)",
+    "check_learner_fit": "fit(X, y) on 0/1 labels, then predict gives one 0/1 label per row and predict_proba an "
+                         "(n, 2) array of probabilities for labels 0 and 1",
+    "check_learner_seeded": "two learners built with the same random_state and fitted on the same rows predict the "
+                            "same probabilities",
+    "check_learner_missing_values": "a learner that declares nan_tolerant fits and predicts on features with NaN",
     "check_registration": "the plugin registers at least one thing, and every registration is accepted",
 }
 
@@ -66,7 +75,7 @@ class ConformanceError(AssertionError):
         self.rule = rule
         self.detail = detail
         kind = ("dataset" if isinstance(obj, DatasetSpec) else "intervention" if isinstance(obj, Intervention)
-                else "metric" if isinstance(obj, Metric) else "plugin")
+                else "metric" if isinstance(obj, Metric) else "learner" if isinstance(obj, Learner) else "plugin")
         subject = f"plugin {self.plugin!r}" if kind == "plugin" else f"plugin {self.plugin!r}, {kind} {self.name!r}"
         super().__init__(f"{subject} breaks rule {rule} ({RULES.get(rule, rule)}): {detail}")
 
@@ -86,10 +95,10 @@ class CheckResult:
 def _plugin_of(obj: Any) -> str:
     if isinstance(obj, str):
         return obj
-    if isinstance(obj, (Intervention, DatasetSpec)):
+    if isinstance(obj, (Intervention, DatasetSpec, Learner)):
         if obj.plugin:
             return obj.plugin
-        maker = obj.make if isinstance(obj, Intervention) else obj.loader
+        maker = obj.loader if isinstance(obj, DatasetSpec) else obj.make
         return f"(unregistered, defined in {getattr(maker, '__module__', '?')})"
     if isinstance(obj, Metric):
         return obj.plugin or f"(unregistered, defined in {getattr(obj.compute, '__module__', '?')})"
@@ -234,14 +243,17 @@ class _Run:
                     self.extras[attr.name] = outcome.attributes[attr.name]
 
 
-def _params(iv: Intervention, kit: _Kit, extra: Mapping | None = None) -> dict:
+def _params(iv: Intervention, kit: _Kit, extra: Mapping | None = None, learner: Any = None) -> dict:
+    """What the harness passes to ``make``: params, then the context it names (the firm's learner included)."""
+    from fairbench.learners import make_learner
     from fairbench.tasks import accepted_context
 
-    return {**iv.params, **(extra or {}), **accepted_context(iv, kit.context)}
+    context = {**kit.context, "learner": learner if learner is not None else make_learner(kit.learner, KIT_SEED)}
+    return {**iv.params, **(extra or {}), **accepted_context(iv, context)}
 
 
-def _build(run: _Run, iv: Intervention, knob, kit: _Kit, extra: Mapping | None = None):
-    params = _params(iv, kit, extra)
+def _build(run: _Run, iv: Intervention, knob, kit: _Kit, extra: Mapping | None = None, learner: Any = None):
+    params = _params(iv, kit, extra, learner)
     shown = ", ".join(f"{k}={_describe(v)}" for k, v in params.items())
     run.failed_call = f"make({knob!r}, {KIT_SEED}{', ' + shown if shown else ''})"
     start = time.perf_counter()
@@ -294,14 +306,16 @@ def _run_once(iv: Intervention, kit: _Kit, view: CollectiveView | None = None) -
         given = Inputs(Rows(X, inputs["a (train)"], inputs["y (train)"]),
                        {"test": Rows(Xt, at), "one row": Rows(Xt[:1], at[:1])})
     before = {k: v.copy() for k, v in inputs.items()}
-    learner_params = None
-    try:
-        run.obj = obj = _build(run, iv, _knob(iv), kit)
-        if stage.takes_learner:
-            from fairbench.learners import make_learner
+    learner = learner_params = None
+    if iv.stage in ("pre", "in"):  # an in method's fit gets it; a pre method's make may name it
+        from fairbench.learners import make_learner
 
-            given.learner = make_learner(kit.learner, KIT_SEED)
-            learner_params = repr(sorted(given.learner.get_params(deep=True).items(), key=lambda kv: kv[0]))
+        learner = make_learner(kit.learner, KIT_SEED)
+        learner_params = repr(sorted(learner.get_params(deep=True).items(), key=lambda kv: kv[0]))
+    try:
+        run.obj = obj = _build(run, iv, _knob(iv), kit, learner=learner)
+        if stage.takes_learner:
+            given.learner = learner
         run.record(stage, stage.run(obj, given, call=run.call))
     except Exception as exc:  # recorded; the checks that need the outputs report it
         run.error = exc
@@ -310,7 +324,6 @@ def _run_once(iv: Intervention, kit: _Kit, view: CollectiveView | None = None) -
         change = _changed(before[name], value)
         if change:
             run.mutated.append(f"{name}: {change}")
-    learner = given.learner
     if learner is not None:
         if repr(sorted(learner.get_params(deep=True).items(), key=lambda kv: kv[0])) != learner_params:
             run.mutated.append("learner: its parameters were changed (set_params on a clone instead)")
@@ -360,9 +373,11 @@ def _skip_unavailable(iv: Intervention) -> None:
 
 
 @contextmanager
-def _one_thread():
-    """Tiny fits run fastest on one thread; oversubscribed OpenMP can make them 100x slower."""
-    with limited_threads(1):
+def _one_thread(obj: Any = None):
+    """Tiny fits run fastest on one thread; oversubscribed OpenMP can make them 100x slower.
+    A learner's own modules load first, so that the limit reaches their OpenMP runtime too."""
+    requires = obj.requires if isinstance(obj, Learner) and isinstance(obj.requires, (tuple, list)) else ()
+    with limited_threads(1, preload=[m for m in requires if isinstance(m, str) and m]):  # a bad one: its check says so
         yield
 
 
@@ -372,7 +387,7 @@ def _rule(check: Callable) -> Callable:
 
     @wraps(check)
     def run(obj) -> None:
-        with _one_thread():
+        with _one_thread(obj):
             check(obj)
 
     return run

@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 from typing import Any, Iterable, Mapping
 
-from fairbench.contract import DatasetSpec, Intervention
+from fairbench.contract import DatasetSpec, Intervention, Learner
 from fairbench.testing.checks import checks_for
 from fairbench.testing.kit import SLOW_ENV, ConformanceError
 
 
-def parametrize_with_checks(objs: Iterable[Intervention | DatasetSpec], *, expensive: Mapping[str, str] | None = None):
+def parametrize_with_checks(objs: Iterable[Intervention | DatasetSpec | Learner], *, expensive: Mapping[str, str] | None = None):
     """A ``pytest.mark.parametrize("obj, check", ...)`` with one test per (object, check).
 
     Test ids read ``<name>-<check>`` (e.g. ``rb-prob-check_scores_finite``).  ``expensive`` maps
@@ -32,7 +32,7 @@ def parametrize_with_checks(objs: Iterable[Intervention | DatasetSpec], *, expen
     return pytest.mark.parametrize("obj, check", params)
 
 
-def registered_by(plugin: Any) -> list[Intervention | DatasetSpec]:
+def registered_by(plugin: Any) -> list[Intervention | DatasetSpec | Learner]:
     """What ``plugin`` registers, validated as the registry does, beside the built-ins.
 
     ``plugin`` is a plugin module or object (checked without autoloading installed plugins), or
@@ -59,7 +59,7 @@ def registered_by(plugin: Any) -> list[Intervention | DatasetSpec]:
         raise ConformanceError(name, "check_registration", "; ".join(problems))
     info = registry.plugins[name]
     items = ([registry.interventions[n] for n in info.interventions] + [registry.datasets[n] for n in info.datasets]
-             + [registry.metrics[n] for n in info.metrics])
+             + [registry.metrics[n] for n in info.metrics] + [registry.learners[n] for n in info.learners])
     if not items:
-        raise ConformanceError(name, "check_registration", "it registers no intervention, dataset or metric")
+        raise ConformanceError(name, "check_registration", "it registers no intervention, dataset, metric or learner")
     return items

@@ -151,11 +151,12 @@ def test_bad_majority_knowledge_is_refused(reg, tmp_path, value):
 
 
 def test_unknown_learner_lists_the_valid_ones(reg, tmp_path, capsys):
-    with pytest.raises(UserInputError, match="unknown learner 'svm'; valid learners: hgb, logreg"):
+    valid = "valid learners: hgb, lightgbm, logreg, mlp, random-forest, xgboost"
+    with pytest.raises(UserInputError, match=f"unknown learner 'svm'; {valid}"):
         run(reg, tmp_path, learner="svm")
     assert_refused_before_work(tmp_path)
     code, _, err = run_cli(capsys, "compare", "--dataset", "german", "--learner", "svm", "--output", tmp_path)
-    assert_one_line_error(code, err, "unknown learner 'svm'", "hgb, logreg")
+    assert_one_line_error(code, err, "unknown learner 'svm'", valid)
 
 
 def test_unknown_intervention_and_dataset(reg, tmp_path):

@@ -15,10 +15,11 @@ intervention                  stage  knob                  what it is
 ``calibrated-eo-threshold``   post   ``threshold``         the same fit, decision threshold swept after mixing
 ``threshold-optimizer``       post   ``none``              fairlearn ThresholdOptimizer (one point)
 ``relaxed-eo``                post   ``tolerance``         error-parity relaxed equalized odds (Cruz & Hardt)
+``label-cleaning``            pre    ``frac_noise``        cleanlab confident learning: flip flagged labels (defence)
 ============================  =====  ====================  ======================================================
 
-Variants (``in_default_run=False``) run when named.  Importing these modules is cheap: holisticai
-(and with it jax), fairlearn's reductions and error-parity load inside ``fit``.  Each
+Variants and the ``label-cleaning`` defence (``in_default_run=False``) run when named.  Importing these modules is cheap: holisticai
+(and with it jax), fairlearn's reductions, error-parity and cleanlab load inside ``fit``.  Each
 intervention's ``requires`` lists the top-level modules it needs, so a missing optional dependency
 is reported with its ``install_hint`` instead of failing a run.  The modules are registered with
 every other built-in in ``fairbench.plugins.DEFAULT_PLUGINS``.

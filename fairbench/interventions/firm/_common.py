@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import numbers
-from typing import Any, Sequence
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -181,6 +183,36 @@ def fingerprint(*arrays: np.ndarray) -> str:
         digest.update(repr((arr.shape, arr.dtype.str)).encode())
         digest.update(arr.tobytes())
     return digest.hexdigest()
+
+
+class FitCache:
+    """A small thread-safe LRU of fits keyed by content, so the cells of one seed share one fit."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, build: Callable[[], Any]) -> tuple[Any, bool]:
+        """(the value stored under ``key``, True), or (``build()``, False) after storing it."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key], True
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value, False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def learner_key(learner: Any) -> str:

@@ -44,8 +44,6 @@ seed's cells reuse it (their ``method_seconds`` are then near zero).  ``clear_ca
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +55,7 @@ from fairbench.hookspecs import hookimpl
 from fairbench.interventions.firm._common import (
     FAIRLEARN_HINT,
     FAIRLEARN_MODULES,
+    FitCache,
     binary,
     check_choice,
     check_knob,
@@ -175,28 +174,12 @@ class _FittedGrid:
     error: np.ndarray  # training error, in grid_index order
 
 
-_GRID_CACHE: "OrderedDict[tuple, _FittedGrid]" = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_GRID_CACHE = FitCache(CACHE_SIZE)
 
 
 def clear_cache() -> None:
     """Forget every fitted GridSearch (tests; or to free memory)."""
-    with _CACHE_LOCK:
-        _GRID_CACHE.clear()
-
-
-def _cached(key: tuple, build) -> tuple[_FittedGrid, bool]:
-    with _CACHE_LOCK:
-        if key in _GRID_CACHE:
-            _GRID_CACHE.move_to_end(key)
-            return _GRID_CACHE[key], True
-    value = build()
-    with _CACHE_LOCK:
-        _GRID_CACHE[key] = value
-        _GRID_CACHE.move_to_end(key)
-        while len(_GRID_CACHE) > CACHE_SIZE:
-            _GRID_CACHE.popitem(last=False)
-    return value, False
+    _GRID_CACHE.clear()
 
 
 class GridSearchMethod:
@@ -218,7 +201,7 @@ class GridSearchMethod:
         estimator, used = oracle_estimator(learner, self.random_state, self.oracle, self.learner_params)
         key = (fingerprint(X, y, a), self.random_state, self.constraint, self.grid_size,
                self.grid_limit, learner_key(estimator))
-        fitted, hit = _cached(key, lambda: self._search(X, y, a, estimator))
+        fitted, hit = _GRID_CACHE.get(key, lambda: self._search(X, y, a, estimator))
         column = int(fitted.order[self.grid_index])
         self.predictor_ = fitted.search.predictors_[column]
         self.n_features_in_ = X.shape[1]
