@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairbench.contract import Learner
 from fairbench.experiments import RunConfig, calls, run
+from fairbench.hookspecs import hookimpl
 from fairbench.experiments import interaction, transfer
 from fairbench.levelling import Interval
 from fairbench.runner import plan_compare
@@ -138,29 +140,33 @@ def test_the_transfer_verdict(matched, mismatched, difference, expected):
     assert transfer.transfer_verdict(matched, mismatched, difference) == expected
 
 
-def test_transfer_runs_end_to_end_and_skips_an_unavailable_learner(tmp_path, monkeypatch):
-    import fairbench.learners
-    from fairbench.errors import UnavailableError
+class MissingLearner:
+    """A learner whose package is not installed."""
 
-    real = fairbench.learners.make_learner
+    @hookimpl
+    def fairbench_register_learners(self, register):
+        register(Learner("needs-missing", lambda random_state: None, requires=("no_such_module_for_fairbench_tests",),
+                         install_hint="pip install no-such-module"))
 
-    def make_learner(name, *args, **kwargs):
-        if name == "lightgbm":
-            raise UnavailableError('learner \'lightgbm\' needs lightgbm: pip install "fairbench-collective[lightgbm]"')
-        return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(fairbench.learners, "make_learner", make_learner)
-    result = run("transfer", german(tmp_path), fractions=(0.0, 0.5), learners=["hgb", "logreg", "lightgbm"])
+def test_transfer_runs_end_to_end_and_skips_an_unavailable_learner(tmp_path):
+    from fairbench.plugins import build_registry
+
+    registry = build_registry(extra=(MissingLearner(),), entry_points=False)
+    assert transfer.learner_unavailable("needs-missing", registry)
+    result = run("transfer", german(tmp_path, registry=registry), fractions=(0.0, 0.5),
+                 learners=["hgb", "logreg", "needs-missing"])
     assert_written(result, "transfer_curves.csv", "transfer_eqod.png", "learner=logreg/collective=hgb/cells.csv",
                    "learner=logreg/collective=logreg/cells.csv", "learner=hgb/collective=hgb/cells.csv")
-    assert not (tmp_path / "learner=hgb" / "collective=lightgbm").exists()
-    assert any(p.startswith("learner lightgbm: skipped") and "pip install" in p for p in result.problems)
+    assert not (tmp_path / "learner=needs-missing").exists()
+    assert any(p.startswith("learner needs-missing: skipped") and "pip install no-such-module" in p
+               for p in result.problems)
     s = result.summary.set_index("learner")
     assert list(s.index) == ["hgb", "logreg"]
     assert s.loc["hgb", "difference_mean"] == 0 and s.loc["logreg", "verdict"] == "too few seeds (2)"
     cells = pd.read_csv(tmp_path / "learner=logreg" / "collective=logreg" / "cells.csv")
     assert set(cells["learner"]) == {"logreg"} and set(cells["collective_model"].dropna()) == {"logreg"}
-    assert "--learners hgb,logreg,lightgbm" in result.command
+    assert "--learners hgb,logreg,needs-missing" in result.command
 
 
 def test_an_unknown_learner_the_user_names_is_refused(tmp_path):

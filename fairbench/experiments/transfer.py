@@ -32,28 +32,31 @@ SURVIVES, PARTLY, LOST, UNCLEAR = ("the gain survives the mismatch", "the gain s
 
 
 def learner_unavailable(name: str, registry=None) -> str | None:
-    """Why the firm's learner ``name`` cannot run here (not registered, or a package missing), or None."""
-    from fairbench.errors import FairbenchError
-    from fairbench.learners import make_learner
+    """Why the registered learner ``name`` cannot run here (a package missing: its install hint), or
+    None; an unknown name raises, listing the valid ones."""
+    from fairbench.errors import UnavailableError
+    from fairbench.learners import learner_spec
 
     try:
-        make_learner(name, 0)
-    except FairbenchError as exc:
+        learner_spec(name, registry)
+    except UnavailableError as exc:
         return str(exc).splitlines()[0]
-    except ImportError as exc:  # a learner whose package is missing and that says no more
-        return f"learner {name!r} needs a package that is not installed ({exc})"
     return None
 
 
 def chosen_learners(cfg: RunConfig, learners=LEARNERS) -> tuple[list[str], list[str]]:
-    """(the learners that can run here, one line per skipped learner with its reason)."""
-    from fairbench.learners import make_learner
+    """(the learners that can run here, one line per skipped learner with its reason).  A learner
+    of LEARNERS that no installed plugin registers is skipped too; any other unknown name is refused."""
+    from fairbench.errors import UserInputError
 
     ok, skipped = [], []
     for name in learners:
-        reason = learner_unavailable(name, cfg.registry)
-        if reason and name not in LEARNERS and "unknown learner" in reason:
-            make_learner(name, 0)  # a name the user typed that nothing registers: its error lists the valid ones
+        try:
+            reason = learner_unavailable(name, cfg.registry)
+        except UserInputError as exc:
+            if name not in LEARNERS:
+                raise
+            reason = f"not registered here ({exc})"
         (skipped.append(f"learner {name}: skipped, {reason}") if reason else ok.append(name))
     return ok, skipped
 
