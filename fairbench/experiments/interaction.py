@@ -302,8 +302,8 @@ def cleaning_checks(cleaning: pd.DataFrame) -> list[str]:
             continue
         r = part.loc[part["gain_without_mean"].idxmax()]
         checks.append(f"{strategy} + label-cleaning at M={r['M']:g} (the largest mean gain without it, selected on "
-                      f"test, descriptive): flags {_interval(r, 'flipped_flagged_share').text()} of the flipped rows "
-                      f"against {_interval(r, 'other_flagged_share').text()} of the others; EqOd gain "
+                      f"test, descriptive): flags {_share(r, 'flipped_flagged_share')} of the flipped rows "
+                      f"against {_share(r, 'other_flagged_share')} of the others; EqOd gain "
                       f"{_interval(r, 'gain_without').text()} without it, {_interval(r, 'gain_with').text()} with it; "
                       f"share surviving {ci(r['gain_surviving'], r['gain_surviving_low'], r['gain_surviving_high'])}")
     return checks
@@ -312,6 +312,10 @@ def cleaning_checks(cleaning: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # tables and figures
 # ---------------------------------------------------------------------------------------------
+def _share(row, name: str) -> str:
+    return ci(row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"])
+
+
 def _flips(value) -> str:
     return "" if not np.isfinite(value) else f"{value:.0f}"
 
@@ -326,8 +330,8 @@ def _tables(summary: pd.DataFrame, verdicts: pd.DataFrame, cleaning: pd.DataFram
                   "its test EqOd and error minus the reference's (same seed) [95% paired bootstrap interval]",
                   v_rows, ["strategy", "firm method", "M chosen", "flips", "EqOd change", "error change", "verdict"]))
     if len(cleaning):
-        c_rows = [[r["strategy"], f"{r['M']:g}", _flips(r["n_flips_mean"]), _interval(r, "flipped_flagged_share").text(),
-                   _interval(r, "other_flagged_share").text(), _interval(r, "gain_without").text(),
+        c_rows = [[r["strategy"], f"{r['M']:g}", _flips(r["n_flips_mean"]), _share(r, "flipped_flagged_share"),
+                   _share(r, "other_flagged_share"), _interval(r, "gain_without").text(),
                    _interval(r, "gain_with").text(),
                    ci(r["gain_surviving"], r["gain_surviving_low"], r["gain_surviving_high"])]
                   for _, r in cleaning.iterrows()]
