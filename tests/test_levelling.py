@@ -205,7 +205,7 @@ def test_a_collective_model_nothing_uses_or_that_does_not_exist_is_refused(regis
                                              r"rb-prob, rb-prob@fare"):
         compare(registry=registry, dataset="toy-small", interventions=["rb-dist"], collective_model="logreg",
                 output=tmp_path)
-    with pytest.raises(UserInputError, match="unknown learner 'nope'; valid learners: hgb, logreg"):
+    with pytest.raises(UserInputError, match="unknown learner 'nope'; valid learners: hgb, lightgbm, logreg"):
         compare(registry=registry, dataset="toy-small", interventions=["rb-prob"], collective_model="nope",
                 output=tmp_path)
     with pytest.raises(UserInputError, match="give it once"):
