@@ -5,7 +5,8 @@ its committed COMMAND.txt says (a test checks that each committed COMMAND.txt is
 The steps share one cell cache (``fairbench.cache``), so a cell two experiments ask for (a
 baseline, RB-prob at a common budget) is fitted once.  After the experiments the command rebuilds
 the cross-run report, docs/leaderboard.md and docs/reproduction.md as the committed pages are
-built.  ``--dry-run`` prints the plan: cells per step, how many another step shares, how many
+built; ``--plan beyond`` runs ``BEYOND_STEPS`` instead (levelling, interaction, transfer) and
+rebuilds docs/beyond-the-paper.md only.  ``--dry-run`` prints the plan: cells per step, how many another step shares, how many
 are stored already and how many a run would compute.
 """
 from __future__ import annotations
@@ -85,6 +86,43 @@ STEPS = (
 )
 #: The folders the cross-run report and the leaderboard read, per dataset, in this order.
 REPORT_STEPS = ("firm", "flips")
+#: What the suite asks beyond the paper's claims (docs/beyond-the-paper.md).  All three run the
+#: leaderboard's protocol (validation 0.2, alpha 0.3): levelling on the flips budgets (each of its
+#: cells is a flips cell), interaction and transfer on a subset of them (their cells of a strategy
+#: or a firm method alone are flips' and firm's), so the cell cache serves what flips and firm fitted.
+BEYOND_FRACTIONS = "0,0.05,0.1,0.2,0.3,0.5,1"
+BEYOND_STEPS = (
+    Step("levelling", "levelling", PAPER_DATASETS,
+         f"--learner hgb --validation-fraction 0.2 --alpha 0.3 --budget-fractions {FLIP_GRID} --interventions {USER_SIDE}"),
+    Step("interaction", "interaction", ("adult", "compas"),
+         f"--learner hgb --validation-fraction 0.2 --alpha 0.3 --budget-fractions {BEYOND_FRACTIONS}"),
+    Step("transfer", "transfer", ("adult", "compas"),
+         f"--learner hgb --validation-fraction 0.2 --alpha 0.3 --budget-fractions {BEYOND_FRACTIONS} "
+         "--learners hgb,logreg,random-forest,mlp,lightgbm"),
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A named plan of ``fairbench reproduce --plan NAME``: its steps, the page it rebuilds, and
+    whether it also rebuilds the cross-run report and the leaderboard (the paper's plan)."""
+
+    name: str
+    steps: tuple[Step, ...]
+    page: str  # a fairbench.reproduction_page.PAGES name
+    report: bool
+
+
+PLANS = {p.name: p for p in (Plan("paper", STEPS, "reproduction", True), Plan("beyond", BEYOND_STEPS, "beyond", False))}
+DEFAULT_PLAN = "paper"
+
+
+def plan_named(name: str) -> Plan:
+    if name not in PLANS:
+        from fairbench.errors import unknown_name
+
+        raise unknown_name("plan", name, PLANS)
+    return PLANS[name]
 
 
 @dataclass
@@ -232,9 +270,10 @@ class ReproduceResult:
 
 
 def run(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, docs: str | Path | None = None,
-        template: str | Path | None = None, progress: bool = True, pages: bool = True) -> ReproduceResult:
+        template: str | Path | None = None, progress: bool = True, pages: bool = True,
+        plan_name: str = DEFAULT_PLAN) -> ReproduceResult:
     """Run every planned step (each resumes from its folder's store and the cache), then rebuild
-    the report and the pages."""
+    the report and the pages of plan ``plan_name``."""
     from tqdm import tqdm
 
     from fairbench import experiments
@@ -266,7 +305,7 @@ def run(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, docs: str |
             problems += [f"{p.label}: {line}" for line in result.problems if f"{p.label}: {line}" not in problems]
     finally:
         bar.close()
-    files = rebuild_pages(planned, root, docs, template) if pages else []
+    files = rebuild_pages(planned, root, docs, template, plan_name) if pages else []
     return ReproduceResult(planned, seconds, computed, failures, problems, files)
 
 
@@ -278,28 +317,31 @@ def docs_dir(root: str | Path, docs: str | Path | None) -> Path:
 
 
 def rebuild_pages(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, docs: str | Path | None = None,
-                  template: str | Path | None = None) -> list[Path]:
-    """The cross-run report, the leaderboard and the reproduction page, as the committed ones are built."""
-    from fairbench.reproduction_page import GENERATED, TEMPLATE, build
+                  template: str | Path | None = None, plan_name: str = DEFAULT_PLAN) -> list[Path]:
+    """The plan's page (and for the paper's plan the cross-run report and the leaderboard), as the
+    committed ones are built."""
+    from fairbench.reproduction_page import PAGES, build
     from fairbench.report import write_leaderboard, write_report
 
+    chosen = plan_named(plan_name)
+    page = PAGES[chosen.page]
     root, docs = Path(root), docs_dir(root, docs)
     files = []
     datasets = list(dict.fromkeys(p.dataset for p in planned))
     dirs = [str(root / d / name) for name in REPORT_STEPS for d in datasets if (root / d / name / "cells.csv").is_file()]
-    if dirs:
+    if dirs and chosen.report:
         leaderboard = docs / "leaderboard.md"
         words = ["fairbench", "report", *dirs, "--output", str(root / "report"), "--leaderboard", str(leaderboard)]
         command = shlex.join(words)
         report = write_report(dirs, root / "report", command=command)
         files += report.files + [write_leaderboard(dirs, leaderboard, command=command)]
-    template = Path(template) if template is not None else TEMPLATE
+    template = Path(template) if template is not None else page.template
     if template.is_file():
-        page = docs / "reproduction.md"
-        page.parent.mkdir(parents=True, exist_ok=True)
-        text = build(template.read_text(), Path("."), results=root, missing_ok=True)
+        target = docs / page.page.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = build(template.read_text(), Path("."), results=root, missing_ok=True, page=page)
         if root != DEFAULT_ROOT:
-            text = text.replace(GENERATED, f"<!-- built by fairbench reproduce from {template} and {root}/ -->\n")
-        page.write_text(text)
-        files.append(page)
+            text = text.replace(page.generated, f"<!-- built by fairbench reproduce from {template} and {root}/ -->\n")
+        target.write_text(text)
+        files.append(target)
     return files

@@ -81,6 +81,31 @@ def bootstrap_mean(values, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOO
     return (float(x.mean()), float(low), float(high))
 
 
+def bootstrap_ratio(numerator, denominator, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
+                    level: float = LEVEL) -> tuple[float, float, float]:
+    """(ratio, low, high): the ratio of two seed means, numerator and denominator paired by seed
+    (resampled together), with its percentile bootstrap interval.  A share of a gain that survives
+    is a ratio of means, not a mean of per-seed ratios, which explode where a seed's gain is near 0.
+    Resamples whose denominator mean is 0 are dropped; NaN below 2 paired seeds."""
+    x, y = np.asarray(numerator, float), np.asarray(denominator, float)
+    both = np.isfinite(x) & np.isfinite(y)
+    x, y = x[both], y[both]
+    if len(x) == 0 or y.mean() == 0:
+        return (np.nan, np.nan, np.nan)
+    ratio = float(x.mean() / y.mean())
+    if len(x) < 2:
+        return (ratio, np.nan, np.nan)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(x), size=(resamples, len(x)))
+    num, den = x[picks].mean(axis=1), y[picks].mean(axis=1)
+    ratios = num[den != 0] / den[den != 0]
+    if not len(ratios):
+        return (ratio, np.nan, np.nan)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(ratios, [tail, 100 - tail])
+    return (ratio, float(low), float(high))
+
+
 def verdict(low: float, high: float, n: int, higher_is_better: bool = True) -> str:
     """better / worse / indistinguishable from a paired-difference interval (method - reference)."""
     if n < MIN_SEEDS or not (np.isfinite(low) and np.isfinite(high)):

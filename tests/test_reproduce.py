@@ -27,16 +27,19 @@ def _parsed(words):
 
 
 def test_every_committed_experiment_folder_is_a_step_of_the_plan(monkeypatch):
-    """Each results/<dataset>/<name>/COMMAND.txt means what the plan runs at 10 seeds, and the plan
-    has no step without a committed folder."""
+    """Each results/<dataset>/<name>/COMMAND.txt means what a plan runs at 10 seeds, and the paper's
+    plan has no step without a committed folder (the beyond plan's folders are checked once committed)."""
     committed = {}
     for path in sorted(ROOT.glob("results/*/*/COMMAND.txt")):
         words = shlex.split(path.read_text().strip())
         if words[:2] == ["fairbench", "experiment"]:
             committed[(path.parent.parent.name, path.parent.name)] = words[1:]
-    steps = {(d, s.name): s for s in reproduction.STEPS for d in s.datasets}
-    assert set(steps) == set(committed)
+    paper = {(d, s.name) for s in reproduction.STEPS for d in s.datasets}
+    steps = {(d, s.name): s for p in reproduction.PLANS.values() for s in p.steps for d in s.datasets}
+    assert paper <= set(committed) <= set(steps)
     for (dataset, name), step in steps.items():
+        if (dataset, name) not in committed:
+            continue
         words = committed[(dataset, name)]
         seeds = int(words[words.index("--seeds") + 1])
         assert seeds == min(10, step.max_seeds.get(dataset, 10)), (dataset, name)
@@ -157,3 +160,17 @@ def test_cli_reproduce_smoke(tmp_path):
     # a second run finds every cell stored and only rebuilds the pages
     dry = subprocess.run(command + ["--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert dry.returncode == 0 and ", 0 to compute" in dry.stdout, dry.stdout[-1000:]
+
+
+def test_the_plans_have_distinct_folders_and_the_beyond_plan_dry_runs(capsys):
+    """Every (dataset, folder) belongs to one plan; ``--plan beyond --dry-run`` plans its steps only."""
+    from fairbench.cli import main
+
+    folders = [(d, s.name) for p in reproduction.PLANS.values() for s in p.steps for d in s.datasets]
+    assert len(folders) == len(set(folders))
+    assert main(["reproduce", "--plan", "beyond", "--seeds", "2", "--datasets", "german", "--dry-run",
+                 "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "german/levelling" in out and "german/flips" not in out
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--plan", "nope", "--dry-run"])

@@ -24,9 +24,10 @@ def _lazy(path: str) -> Callable[..., ExperimentResult]:
     module, function = path.split(":")
 
     def run(cfg: RunConfig, **options):
-        from fairbench.experiments import diagnostics, levelling, sweeps, toy
+        from fairbench.experiments import diagnostics, interaction, levelling, sweeps, toy, transfer
 
-        modules = {"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics, "levelling": levelling}
+        modules = {"sweeps": sweeps, "toy": toy, "diagnostics": diagnostics, "levelling": levelling,
+                   "interaction": interaction, "transfer": transfer}
         return getattr(modules[module], function)(cfg, **options)
 
     run.__name__ = run.__qualname__ = function
@@ -37,7 +38,7 @@ def _lazy(path: str) -> Callable[..., ExperimentResult]:
 class Experiment:
     """One named experiment: ``run(cfg, **options)`` takes the keyword ``options`` it lists
     (``alpha``, ``alphas``, ``fractions``, ``interventions``, ``knowledge``, ``flips``, ``method``,
-    ``validation``: the run's ``--validation-fraction``)."""
+    ``learners``, ``validation``: the run's ``--validation-fraction``)."""
 
     name: str
     help: str
@@ -80,6 +81,35 @@ EXPERIMENTS = (
                            "levelling.png, cells.csv and COMMAND.txt into results/<dataset>/levelling/. "
                            "--interventions may add firm-side methods (their points are knob values); "
                            "--collective-model changes RB-prob's own model."),
+    Experiment("interaction", "each user-side strategy composed with each firm-side method: does the collective "
+               "lower EqOd beyond the firm method alone, and does label cleaning undo the flips?",
+               _lazy("interaction:run_interaction"), ("alpha", *SWEEP), calls=_lazy("interaction:interaction_calls"),
+               description="Pipelines strategy+method (strategies none, rb-prob, rb-label, random; firm methods none, "
+                           "threshold-optimizer, reductions-eg, fare, calibrated-eo, label-cleaning) at each firm "
+                           "method's default knob (the table in fairbench/experiments/interaction.py) over budgets M "
+                           "(fractions of the candidate pool). Per point: EqOd and error minus the firm method alone's "
+                           "(same seed; a method or strategy alone: minus the baseline's), with 95% paired bootstrap "
+                           "intervals; per (strategy, method) a verdict at the budget chosen on validation (lowest "
+                           "validation EqOd with validation error <= the firm method alone's + 0.01); for label "
+                           "cleaning the share of the flipped rows it flags, its flag rate on the others and the share "
+                           "of the collective's EqOd gain that survives. A firm method that cannot run here is skipped "
+                           "with its reason. Writes interaction.csv/.txt/.md, interaction_verdicts.csv, "
+                           "interaction_label_cleaning.csv, interaction_eqod.png, interaction_error.png, alone/ and "
+                           "composed/ (cells.csv, fronts.csv) and COMMAND.txt into results/<dataset>/interaction/."),
+    Experiment("transfer", "RB-prob with the collective's HGB vs with the firm's own learner, per firm learner: "
+               "does the gain survive a learner mismatch?",
+               _lazy("transfer:run_transfer"), ("alpha", "fractions", "learners", "validation"),
+               calls=_lazy("transfer:transfer_calls"),
+               description="Per firm learner L of --learners (default hgb, logreg, random-forest, mlp, lightgbm; one "
+                           "that cannot run here is skipped with its reason): RB-prob over budgets M with "
+                           "--collective-model hgb and with --collective-model L, and random, each a comparison with "
+                           "--learner L. Per L and collective model: the EqOd gain over the baseline (same seed) at the "
+                           "budget chosen on validation (lowest validation EqOd with validation error <= the "
+                           "baseline's + 0.01), the paired difference matched minus mismatched with a 95% bootstrap "
+                           "interval, and a verdict: the gain survives the mismatch (in part), is lost, or cannot be "
+                           "separated (fairbench/experiments/transfer.py). Writes transfer.csv/.txt/.md, "
+                           "transfer_curves.csv, transfer_eqod.png, learner=L/collective=MODEL/ (cells.csv, "
+                           "fronts.csv) and COMMAND.txt into results/<dataset>/transfer/; --learner is not used."),
     Experiment("toy", "2-D toy: a handful of flips vs logistic regression (Figure 1)",
                _lazy("toy:run_toy"), ("flips", "method"), default_dataset="toy-2d", paper="Figure 1"),
     Experiment("diagnostics",

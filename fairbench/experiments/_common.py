@@ -18,7 +18,7 @@ COMMAND_FILE = "COMMAND.txt"
 #: redraw a paper figure keep the paper's train/test protocol.  Experiments not listed (toy,
 #: diagnostics) do not run ``compare`` and have no validation split.
 VALIDATION_DEFAULTS = {"firm": 0.2, "flips": 0.2, "alpha": 0.0, "knowledge": 0.0, "representations": 0.0,
-                       "levelling": 0.2}
+                       "levelling": 0.2, "interaction": 0.2, "transfer": 0.2}
 
 
 @dataclass
@@ -68,11 +68,12 @@ class RunConfig:
         return result
 
     def compare_arguments(self, call: "CompareCall") -> dict:
-        """What ``compare`` and ``plan_compare`` get for ``call``: this run's settings and the call's own."""
-        return dict(dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=call.output, tune=self.tune,
-                    cell_timeout=self.cell_timeout, dataset_options=dict(self.dataset_options), registry=self.registry,
-                    validation_fraction=self.validation(call.experiment), collective_model=self.collective_model,
-                    **call.kwargs)
+        """What ``compare`` and ``plan_compare`` get for ``call``: this run's settings, and the call's own
+        (which win: a call may name its own ``learner`` or ``collective_model``, as transfer's do)."""
+        return {**dict(dataset=self.dataset, seeds=self.seeds, learner=self.learner, output=call.output, tune=self.tune,
+                       cell_timeout=self.cell_timeout, dataset_options=dict(self.dataset_options),
+                       registry=self.registry, validation_fraction=self.validation(call.experiment),
+                       collective_model=self.collective_model), **call.kwargs}
 
     def strategy_params(self, chosen, registry) -> dict:
         """Per-intervention parameters for experiments that build strategies themselves (toy,

@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from fairbench.argtypes import number_list
+from fairbench.argtypes import names, number_list
 from fairbench.cli_common import (
     add_run_options, cache_argument, check_jobs, dataset_options, intervention_names, report_files_and_failures, validation_option,
 )
@@ -35,6 +35,8 @@ def _add_options(q: argparse.ArgumentParser, options: tuple[str, ...]) -> None:
         "knowledge": lambda: q.add_argument("--knowledge", type=_knowledge,
                                             help="majority rows the collective knows, e.g. all,1000,100,10"),
         "flips": lambda: q.add_argument("--flips", type=int, default=None, help="number of flips M (default 6, as the paper)"),
+        "learners": lambda: q.add_argument("--learners", type=names,
+                                           help="comma list of firm learners (default hgb,logreg,random-forest,mlp,lightgbm)"),
         "method": lambda: q.add_argument("--method", default=None, help="scoring method of the collective (default rb-prob)"),
     }
     for option in options:
@@ -143,7 +145,7 @@ def add_reproduce_parser(sub) -> None:
     """Register ``reproduce``: every experiment of the reproduction, then the pages (fairbench.reproduction)."""
     from fairbench.argtypes import names
     from fairbench.cli_common import add_cache_options
-    from fairbench.reproduction import DEFAULT_ROOT, DEFAULT_SEEDS
+    from fairbench.reproduction import DEFAULT_PLAN, DEFAULT_ROOT, DEFAULT_SEEDS, PLANS
 
     p = sub.add_parser("reproduce", help="run the whole reproduction (every experiment, shared cells computed once) "
                                          "and rebuild results/, docs/reproduction.md and docs/leaderboard.md")
@@ -154,6 +156,9 @@ def add_reproduce_parser(sub) -> None:
     p.add_argument("--docs", help="where the pages go (default docs/ for the default root, else OUTPUT/docs)")
     p.add_argument("--jobs", type=int, default=None, help="parallel worker processes (default: all cores)")
     p.add_argument("--fresh", action="store_true", help="recompute every cell of the plan")
+    p.add_argument("--plan", default=DEFAULT_PLAN, choices=sorted(PLANS),
+                   help=f"which plan (default {DEFAULT_PLAN}: the paper's reproduction and its pages; beyond: "
+                        "levelling, interaction and transfer, and docs/beyond-the-paper.md)")
     p.add_argument("--dry-run", action="store_true", help="print the plan and its cell counts; compute nothing")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_cache_options(p)
@@ -166,12 +171,12 @@ def _reproduce(args) -> int:
 
     planned = reproduction.plan(seeds=args.seeds, datasets=args.datasets, only=args.only, root=args.output,
                                 cache=cache_argument(args), jobs=None if args.jobs is None else check_jobs(args.jobs),
-                                fresh=args.fresh)
+                                fresh=args.fresh, steps=reproduction.plan_named(args.plan).steps)
     print(reproduction.plan_table(planned))
     if args.dry_run:
         return 0
     start = time.perf_counter()
-    result = reproduction.run(planned, root=args.output, docs=args.docs, progress=not args.quiet)
+    result = reproduction.run(planned, root=args.output, docs=args.docs, progress=not args.quiet, plan_name=args.plan)
     print()
     for p in planned:
         print(f"{p.label}: {result.computed.get(p.label, 0)} cells computed in {result.seconds.get(p.label, 0):.0f} s")

@@ -102,3 +102,33 @@ def levelling_figure(summary: pd.DataFrame, pairs: dict, path: Path, title: str 
     if title:
         fig.suptitle(title, fontsize=11)
     return _finish(fig, axes.ravel(), path)
+
+
+def change_figure(summary: pd.DataFrame, panel: str, series: str, x: str, change: str, path: Path, *,
+                  xlabel: str = "", ylabel: str = "", title: str = "", reference: str = "reference") -> Path:
+    """One panel per ``panel`` value; in each, per ``series`` value the seed-mean paired change
+    ``<change>_mean`` against ``x`` with its 95% interval (``_low``/``_high``) as a band; the line at
+    0 is the ``reference`` (same seed) the change is taken against."""
+    plt = pyplot()
+    names = list(dict.fromkeys(summary[panel]))
+    ncols = min(3, len(names))
+    nrows = -(-len(names) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.8 * ncols, 3.8 * nrows), squeeze=False, sharey=True)
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.ravel(), names):
+        part = summary[summary[panel] == name]
+        for i, (label, s) in enumerate(part.groupby(series, sort=False)):
+            s = s.sort_values(x)
+            style = series_style(i)
+            ax.plot(s[x], s[f"{change}_mean"], "-", label=str(label), **style)
+            ax.fill_between(s[x].to_numpy(float), s[f"{change}_low"].to_numpy(float),
+                            s[f"{change}_high"].to_numpy(float), color=style["color"], alpha=0.15, linewidth=0)
+        ax.axhline(0, linestyle="--", color="black", linewidth=1, label=f"{reference} (same seed)")
+        ax.set_title(str(name), fontsize=10)
+        ax.set_xlabel(xlabel or x)
+        ax.set_ylabel(ylabel or change)
+    axes[0][0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return _finish(fig, axes.ravel()[:len(names)], path)
