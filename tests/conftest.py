@@ -34,6 +34,16 @@ def own_cell_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("FAIRBENCH_CACHE", str(tmp_path / "fairbench-cache"))
 
 
+def assert_written(result, *names):
+    """An experiment wrote its common files, and its COMMAND.txt is the command of its .md."""
+    for name in ("COMMAND.txt", f"{result.name}.csv", f"{result.name}.txt", f"{result.name}.md", *names):
+        assert (result.output / name).exists(), name
+    command = (result.output / "COMMAND.txt").read_text().strip()
+    assert command == result.command and command.startswith(f"fairbench experiment {result.name}")
+    assert command in (result.output / f"{result.name}.md").read_text()
+    assert result.ok, result.failures
+
+
 def biased_data(n: int = 1500, minority: float = 0.2, seed: int = 0, name: str = "toy") -> Dataset:
     """Two features; the minority's features are shifted so a learner under-predicts its y=1."""
     rng = np.random.default_rng(seed)

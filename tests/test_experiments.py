@@ -10,6 +10,7 @@ import pytest
 from fairbench.cli import main
 from fairbench.experiments import RunConfig, run
 from fairbench.experiments.diagnostics import bound
+from conftest import assert_written
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +22,6 @@ def config(registry, tmp_path, **kw) -> RunConfig:
     kw.setdefault("dataset", "toy-small")
     kw.setdefault("seeds", 1)
     return RunConfig(learner="logreg", tune=False, output=tmp_path, registry=registry, **kw)
-
-
-def assert_written(result, *names):
-    for name in ("COMMAND.txt", f"{result.name}.csv", f"{result.name}.txt", f"{result.name}.md", *names):
-        assert (result.output / name).exists(), name
-    command = (result.output / "COMMAND.txt").read_text().strip()
-    assert command == result.command and command.startswith(f"fairbench experiment {result.name}")
-    assert command in (result.output / f"{result.name}.md").read_text()
-    assert result.ok, result.failures
 
 
 def test_alpha(registry, tmp_path):

@@ -12,6 +12,7 @@ from fairbench.hookspecs import hookimpl
 from fairbench.experiments import interaction, transfer
 from fairbench.levelling import Interval
 from fairbench.runner import plan_compare
+from conftest import assert_written
 
 
 def german(tmp_path, **kw) -> RunConfig:
@@ -23,15 +24,6 @@ def registered(name: str) -> bool:
     from fairbench.plugins import get_registry
 
     return name in get_registry().interventions
-
-
-def assert_written(result, *names):
-    for name in ("COMMAND.txt", f"{result.name}.csv", f"{result.name}.txt", f"{result.name}.md", *names):
-        assert (result.output / name).exists(), name
-    command = (result.output / "COMMAND.txt").read_text().strip()
-    assert command == result.command and command.startswith(f"fairbench experiment {result.name}")
-    assert command in (result.output / f"{result.name}.md").read_text()
-    assert result.ok, result.failures
 
 
 def test_interaction_runs_end_to_end(tmp_path):

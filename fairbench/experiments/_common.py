@@ -134,6 +134,12 @@ class CompareCall:
     kwargs: dict
 
 
+def one_comparison(cfg: "RunConfig", experiment: str, interventions, alpha: float, fractions) -> list[CompareCall]:
+    """The calls of an experiment that is one comparison into its own folder at one alpha."""
+    return [CompareCall(cfg.out_dir(experiment), experiment,
+                        dict(interventions=list(interventions), alpha=alpha, budget_fractions=tuple(fractions)))]
+
+
 @dataclass
 class ExperimentResult:
     """What an experiment wrote: its summary table, files and the command that reproduces it."""

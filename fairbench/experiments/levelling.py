@@ -16,7 +16,8 @@ from tabulate import tabulate
 from fairbench import levelling
 from fairbench.collective_model import DEFAULT_COLLECTIVE_MODEL
 from fairbench.experiments._common import (
-    USER_SIDE, CompareCall, ExperimentResult, RunConfig, collect_messages, protocol_text, write_common,
+    USER_SIDE, CompareCall, ExperimentResult, RunConfig, collect_messages, one_comparison, protocol_text,
+    write_common,
 )
 from fairbench.experiments.plots import levelling_figure
 from fairbench.experiments.sweeps import FLIP_FRACTIONS
@@ -30,8 +31,7 @@ FAIRNESS = "eqod"  # the gain the question is about
 
 
 def levelling_calls(cfg: RunConfig, alpha: float = ALPHA, fractions=FRACTIONS, interventions=USER_SIDE) -> list[CompareCall]:
-    return [CompareCall(cfg.out_dir("levelling"), "levelling",
-                        dict(interventions=list(interventions), alpha=alpha, budget_fractions=tuple(fractions)))]
+    return one_comparison(cfg, "levelling", interventions, alpha, fractions)
 
 
 def run_levelling(cfg: RunConfig, alpha: float = ALPHA, fractions=FRACTIONS, interventions=USER_SIDE) -> ExperimentResult:

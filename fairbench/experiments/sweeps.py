@@ -14,7 +14,7 @@ from tabulate import tabulate
 
 from fairbench.experiments._common import (
     RB_METHODS, USER_SIDE, CompareCall, ExperimentResult, RunConfig, baseline_row, best_points, collect_messages,
-    flips_to_reach, pm, protocol_text, write_common,
+    flips_to_reach, one_comparison, pm, protocol_text, write_common,
 )
 from fairbench.experiments.plots import curve_figure, panels_figure
 from fairbench.method_notes import method_notes
@@ -125,8 +125,7 @@ def _alpha_checks(summary: pd.DataFrame) -> list[str]:
 # flips (Figure 4 / 11)
 # ---------------------------------------------------------------------------------------------
 def flips_calls(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=USER_SIDE) -> list[CompareCall]:
-    return [CompareCall(cfg.out_dir("flips"), "flips",
-                        dict(interventions=list(interventions), alpha=alpha, budget_fractions=tuple(fractions)))]
+    return one_comparison(cfg, "flips", interventions, alpha, fractions)
 
 
 def run_flips(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=USER_SIDE) -> ExperimentResult:
@@ -305,8 +304,7 @@ def _firm_names(cfg: RunConfig, interventions) -> list[str]:
 
 
 def firm_calls(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=None) -> list[CompareCall]:
-    return [CompareCall(cfg.out_dir("firm"), "firm", dict(interventions=_firm_names(cfg, interventions), alpha=alpha,
-                                                          budget_fractions=tuple(fractions)))]
+    return one_comparison(cfg, "firm", _firm_names(cfg, interventions), alpha, fractions)
 
 
 def run_firm(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS, interventions=None) -> ExperimentResult:
@@ -395,8 +393,7 @@ def representations_calls(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_F
     from fairbench.interventions.fare_space import SUFFIX
 
     names = list(interventions) + [m + SUFFIX for m in interventions]
-    return [CompareCall(cfg.out_dir("representations"), "representations",
-                        dict(interventions=names, alpha=alpha, budget_fractions=tuple(fractions)))]
+    return one_comparison(cfg, "representations", names, alpha, fractions)
 
 
 def run_representations(cfg: RunConfig, alpha: float = ALPHA, fractions=FLIP_FRACTIONS,
