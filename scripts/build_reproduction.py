@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     page = PAGES[args.page]
     try:
-        text = build((ROOT / page.template).read_text(), ROOT, page=page)
+        text = build((ROOT / page.template).read_text(), ROOT, page=page, missing_ok=page.partial)
     except UserInputError as exc:
         raise SystemExit(str(exc)) from None
     target = ROOT / page.page
