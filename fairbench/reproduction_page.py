@@ -15,6 +15,7 @@ from pathlib import Path
 from fairbench.errors import UserInputError
 
 RESULTS = "results"
+IMAGE = re.compile(r"^!\[[^\]]*\]\(([^)]+)\)$")
 INCLUDE = re.compile(r"^<!-- include (\S+) -->$")
 
 
@@ -64,6 +65,18 @@ def includes(template: str) -> list[str]:
     return [m.group(1) for m in (INCLUDE.match(line.strip()) for line in template.splitlines()) if m]
 
 
+def _image_exists(root: Path, page: "Page", link: str, results: Path | None) -> bool:
+    """Whether an image the page links (relative to the page's folder) exists, under ``results``
+    instead of ``root/results`` when given."""
+    target = (root / page.page.parent / link).resolve()
+    if results is not None:
+        try:
+            target = Path(results).resolve() / target.relative_to((root / RESULTS).resolve())
+        except ValueError:
+            pass
+    return target.is_file()
+
+
 def build(template: str, root: Path, results: Path | None = None, missing_ok: bool = False,
           page: Page = REPRODUCTION) -> str:
     """The page: ``template`` with every include line filled (from ``results`` instead of
@@ -71,5 +84,8 @@ def build(template: str, root: Path, results: Path | None = None, missing_ok: bo
     lines = []
     for line in template.splitlines():
         match = INCLUDE.match(line.strip())
+        image = IMAGE.match(line.strip())
+        if image and page.partial and not _image_exists(root, page, image.group(1), results):
+            continue  # a figure of results not produced yet: its include line says so
         lines.append(included(root, match.group(1), results, missing_ok) if match else line)
     return page.generated + "\n".join(lines) + "\n"
