@@ -26,11 +26,14 @@ def _hgb(random_state: int):
 
 
 def _logreg(random_state: int):
+    """Behind a StandardScaler, in a pipeline that passes ``sample_weight`` on to the classifier
+    (``fairbench.weighted_pipeline``: the reductions reweight the rows)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=random_state))
+    from fairbench.weighted_pipeline import make_weighted_pipeline
+
+    return make_weighted_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=random_state))
 
 
 def _random_forest(random_state: int):
@@ -46,12 +49,14 @@ def _mlp(random_state: int):
     gradient training is sensitive to feature scale (Adult puts ages of ~40 beside capital gains of
     up to 10^5 in one input layer), so the inputs are standardised, as scikit-learn's user guide
     recommends for MLPs.  ``early_stopping`` stops on a seeded 10% split of the training rows
-    instead of running ``max_iter`` epochs into a ConvergenceWarning."""
+    instead of running ``max_iter`` epochs into a ConvergenceWarning.  Its pipeline passes
+    ``sample_weight`` on to the network (scikit-learn >= 1.7 takes it), as logreg's does."""
     from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), MLPClassifier(early_stopping=True, max_iter=500, random_state=random_state))
+    from fairbench.weighted_pipeline import make_weighted_pipeline
+
+    return make_weighted_pipeline(StandardScaler(), MLPClassifier(early_stopping=True, max_iter=500, random_state=random_state))
 
 
 def _lightgbm(random_state: int):

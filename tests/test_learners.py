@@ -204,3 +204,29 @@ def test_make_learner_builds_fresh_seeded_estimators():
     first, second = make_learner("random-forest", 3), make_learner("random-forest", 3)
     assert first is not second and first.get_params()["random_state"] == 3
     assert make_learner("mlp", 5).steps[-1][1].random_state == 5
+
+
+@pytest.mark.parametrize("name", ["logreg", "mlp"])
+def test_pipeline_learners_take_sample_weight_as_a_bare_classifier_does(name):
+    """The reductions reweight rows through ``fit(X, y, sample_weight=w)``: the scaled learners
+    pass the weights on to their classifier, and give its routed fit's numbers exactly."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    weights = np.where(y == 1, 5.0, 1.0)
+    weighted = make_learner(name, 0).fit(X, y, sample_weight=weights).predict_proba(X)[:, 1]
+    routed = make_learner(name, 0)
+    routed.fit(X, y, **{f"{routed.steps[-1][0]}__sample_weight": weights})
+    np.testing.assert_array_equal(weighted, routed.predict_proba(X)[:, 1])
+    assert weighted.mean() > make_learner(name, 0).fit(X, y).predict_proba(X)[:, 1].mean() + 0.05
+
+
+def test_reductions_run_with_the_logistic_regression_learner():
+    from fairbench.interventions.firm.reductions import ExponentiatedGradientMethod
+
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 2, 400)
+    X = np.column_stack([rng.normal(size=400) + a, rng.normal(size=400)])
+    y = (X[:, 0] + rng.normal(size=400) > 0.5).astype(int)
+    method = ExponentiatedGradientMethod(difference_bound=0.02, max_iter=10).fit(X, y, a, make_learner("logreg", 0))
+    assert set(np.unique(method.predict(X, a))) <= {0, 1} and method.extra_metrics["oracle_calls"] > 0
