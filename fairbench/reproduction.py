@@ -263,6 +263,7 @@ class ReproduceResult:
     failures: list[str]
     problems: list[str]
     files: list[Path]
+    up_to_date: list[str] = field(default_factory=list)  # step labels whose folders were not rewritten
 
     @property
     def ok(self) -> bool:
@@ -273,15 +274,16 @@ def run(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, docs: str |
         template: str | Path | None = None, progress: bool = True, pages: bool = True,
         plan_name: str = DEFAULT_PLAN) -> ReproduceResult:
     """Run every planned step (each resumes from its folder's store and the cache), then rebuild
-    the report and the pages of plan ``plan_name``."""
+    the report and the pages of plan ``plan_name``.  A step with every cell stored whose folder is
+    still what this code wrote from them (``fairbench.build_stamp``) is not rewritten."""
     from tqdm import tqdm
 
-    from fairbench import experiments
+    from fairbench import build_stamp, experiments
 
     total = counts(planned).to_compute
     bar = tqdm(total=total, unit="cell", file=sys.stderr, disable=not progress, smoothing=0,
                bar_format="{desc}: {n_fmt}/{total_fmt} cells to compute [{elapsed}<{remaining}, {rate_fmt}]")
-    seconds, computed, failures, problems = {}, {}, [], []
+    seconds, computed, failures, problems, up_to_date = {}, {}, [], [], []
     try:
         for i, p in enumerate(planned, 1):
             bar.set_description_str(f"reproduce {i}/{len(planned)} {p.label}")
@@ -293,20 +295,31 @@ def run(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, docs: str |
 
             p.cfg.on_cells = on_cells
             start = time.perf_counter()
+            built_from = build_stamp.identity(p.command, p.keys)
+            stamped = None if p.own_cells or p.cfg.fresh or not set(p.keys) <= p.stored else \
+                build_stamp.current(p.output, built_from)
             try:
-                result = experiments.run(p.name, p.cfg, **p.options)
+                if stamped is not None:  # every cell stored and the folder is what this code wrote from them
+                    up_to_date.append(p.label)
+                    step_problems, step_failures = stamped, []
+                else:
+                    build_stamp.remove(p.output)
+                    result = experiments.run(p.name, p.cfg, **p.options)
+                    step_problems, step_failures = result.problems, result.failures
+                    if not p.own_cells and not step_failures:
+                        build_stamp.write(p.output, built_from, step_problems)
             except FairbenchError as exc:
                 failures.append(f"{p.label}: {exc}")
                 continue
             finally:
                 seconds[p.label] = time.perf_counter() - start
                 computed[p.label] = done[0]
-            failures += [f"{p.label}: {f}" for f in result.failures]
-            problems += [f"{p.label}: {line}" for line in result.problems if f"{p.label}: {line}" not in problems]
+            failures += [f"{p.label}: {f}" for f in step_failures]
+            problems += [f"{p.label}: {line}" for line in step_problems if f"{p.label}: {line}" not in problems]
     finally:
         bar.close()
     files = rebuild_pages(planned, root, docs, template, plan_name) if pages else []
-    return ReproduceResult(planned, seconds, computed, failures, problems, files)
+    return ReproduceResult(planned, seconds, computed, failures, problems, files, up_to_date)
 
 
 def docs_dir(root: str | Path, docs: str | Path | None) -> Path:

@@ -132,6 +132,69 @@ def test_shared_cells_are_fitted_once_and_the_dry_run_counts_what_a_run_computes
     assert sum(rerun.computed.values()) == 0 and spy_learner.fits == 0
 
 
+def test_a_rerun_with_everything_stored_rewrites_no_folder_unless_something_changed(firm_registry, tmp_path,
+                                                                                 spy_learner, monkeypatch):
+    from fairbench import build_stamp
+
+    root = tmp_path / "results"
+
+    def rerun():
+        plan = reproduction.plan(seeds=2, root=root, cache=tmp_path / "cache", steps=TINY, registry=firm_registry,
+                                 jobs=1)
+        result = reproduction.run(plan, root=root, progress=False, pages=False)
+        assert result.ok, result.failures
+        return result
+
+    first = rerun()
+    assert first.up_to_date == [] and sum(first.computed.values()) > 0
+    flips_md = root / "toy-small" / "flips" / "flips.md"
+    written = flips_md.stat().st_mtime_ns
+    spy_learner.fits = 0
+    assert rerun().up_to_date == ["toy-small/flips", "toy-small/firm"] and spy_learner.fits == 0
+    assert flips_md.stat().st_mtime_ns == written
+
+    flips_md.unlink()  # an output deleted since: that folder is rebuilt from the stored cells
+    again = rerun()
+    assert again.up_to_date == ["toy-small/firm"] and flips_md.is_file() and sum(again.computed.values()) == 0
+    (root / "toy-small" / "firm" / "firm.md").write_text("edited\n")  # an output edited since
+    assert rerun().up_to_date == ["toy-small/flips"]
+
+    # other code (or other versions of the rendering libraries): every folder is rebuilt
+    monkeypatch.setattr(build_stamp, "code_fingerprint", lambda: "other code")
+    assert rerun().up_to_date == []
+    assert rerun().up_to_date == ["toy-small/flips", "toy-small/firm"]
+
+
+def test_a_build_stamp_holds_only_while_the_folder_is_what_was_built(tmp_path):
+    from fairbench import build_stamp
+
+    folder = tmp_path / "step"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "table.md").write_text("a\n")
+    (folder / "sub" / "fig.png").write_bytes(b"png")
+    built = build_stamp.identity("fairbench experiment flips", ["k2", "k1", "k1"])
+    assert built == build_stamp.identity("fairbench experiment flips", ["k1", "k2"])  # a set of keys
+    assert build_stamp.current(folder, built) is None  # no stamp yet
+    build_stamp.write(folder, built, ["lfr: infeasible"])
+    assert build_stamp.current(folder, built) == ["lfr: infeasible"]
+    (folder / "cells.sqlite").write_bytes(b"store")  # the store and its lock are not outputs
+    (folder / "cells.sqlite-wal").write_bytes(b"wal")
+    (folder / ".fairbench.lock").write_text("1\n")
+    assert build_stamp.current(folder, built) == ["lfr: infeasible"]
+    assert build_stamp.current(folder, build_stamp.identity("fairbench experiment flips", ["k1"])) is None
+    assert build_stamp.current(folder, build_stamp.identity("fairbench experiment firm", ["k1", "k2"])) is None
+    (folder / "new.csv").write_text("x\n")
+    assert build_stamp.current(folder, built) is None  # an output added
+    (folder / "new.csv").unlink()
+    (folder / "sub" / "fig.png").write_bytes(b"PNG")
+    assert build_stamp.current(folder, built) is None  # an output changed
+    build_stamp.write(folder, built)
+    (folder / build_stamp.STAMP_FILE).write_text("{not json")
+    assert build_stamp.current(folder, built) is None  # a damaged stamp rebuilds
+    build_stamp.remove(folder)
+    assert not (folder / build_stamp.STAMP_FILE).exists()
+
+
 def test_unknown_step_or_dataset_lists_the_valid_ones():
     from fairbench.errors import UserInputError
 

@@ -179,7 +179,8 @@ def _reproduce(args) -> int:
     result = reproduction.run(planned, root=args.output, docs=args.docs, progress=not args.quiet, plan_name=args.plan)
     print()
     for p in planned:
-        print(f"{p.label}: {result.computed.get(p.label, 0)} cells computed in {result.seconds.get(p.label, 0):.0f} s")
+        kept = ", folder up to date (not rewritten)" if p.label in result.up_to_date else ""
+        print(f"{p.label}: {result.computed.get(p.label, 0)} cells computed in {result.seconds.get(p.label, 0):.0f} s{kept}")
     for path in result.files:
         print(f"wrote {path}")
     print(f"reproduce finished in {time.perf_counter() - start:.0f} s")
