@@ -100,6 +100,19 @@ def test_diagnostics(registry, tmp_path):
     assert (run("diagnostics", cfg, alphas=(0.5,), interventions=("oracle",)).summary["S_minority_mean"] != 0.5).all()
 
 
+def test_diagnostics_seeds_in_worker_processes_give_the_serial_rows(tmp_path):
+    def cells(jobs):
+        out = tmp_path / f"jobs{jobs}"
+        cfg = RunConfig(learner="logreg", tune=False, output=out, seeds=3, jobs=jobs, dataset="synthetic-4gmm",
+                        dataset_options={"n": 1000})
+        run("diagnostics", cfg, alphas=(0.5,), interventions=("oracle", "rb-label"))
+        return pd.read_csv(out / "diagnostics_cells.csv")
+
+    serial = cells(1)
+    assert sorted(serial["seed"].unique()) == [0, 1, 2]
+    pd.testing.assert_frame_equal(cells(2), serial)
+
+
 def test_bound_matches_eq11():
     # rho = 0, eps = 0 recovers Eq. 5: 1 - 2 (1 - a) tau / a
     assert bound(0.5, 0.0, 0.1) == pytest.approx(1 - 2 * 0.5 * 0.1 / 0.5)

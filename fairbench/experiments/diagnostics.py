@@ -121,13 +121,10 @@ def run_diagnostics(cfg: RunConfig, alphas=ALPHAS, interventions=METHODS) -> Exp
     out.mkdir(parents=True, exist_ok=True)
     command = cfg.command("diagnostics", [("--alphas", list(alphas)), ("--interventions", list(interventions))])
     cached = _cached_seeds(out, command, cfg.fresh, len(alphas) * len(interventions) + 1)
-    frames = []
-    for seed in range(cfg.seeds):
-        if seed in cached:
-            frames.append(cached[seed])
-        else:
-            frames.append(pd.DataFrame(_seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions, params)))
-    cells = pd.concat(frames, ignore_index=True)
+    missing = [seed for seed in range(cfg.seeds) if seed not in cached]
+    computed = _missing_seed_rows(cfg, registry, data, y_cf, tau, missing, alphas, interventions, params)
+    cells = pd.concat([cached[seed] if seed in cached else pd.DataFrame(computed[seed]) for seed in range(cfg.seeds)],
+                      ignore_index=True)
     cells.to_csv(out / "diagnostics_cells.csv", index=False, float_format="%.6g")
     (out / "COMMAND.txt").write_text(command + "\n")
     summary = _summarize(cells)
@@ -176,6 +173,36 @@ def _without_seeds(command: str) -> str:
 
 def _options_text(info: dict) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in info["parameters"].items())
+
+
+def _missing_seed_rows(cfg, registry, data, y_cf, tau, seeds, alphas, interventions, params) -> dict[int, list[dict]]:
+    """Each seed's rows, the seeds spread over ``cfg.jobs`` worker processes with one learner
+    thread each, as compare spreads its cells (the seeds are independent and seeded, so the rows
+    are a serial run's).  A registry handed in by a caller stays in this process: serial."""
+    from fairbench.runner import resolve_jobs
+
+    jobs = min(resolve_jobs(cfg.jobs), len(seeds))
+    if jobs <= 1 or cfg.registry is not None:
+        return {seed: _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions, params) for seed in seeds}
+    import os
+    from dataclasses import replace
+
+    from joblib import Parallel, delayed
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    portable = replace(cfg, on_cells=None)
+    rows = Parallel(n_jobs=jobs)(delayed(_seed_rows_in_worker)(portable, data, y_cf, tau, seed, alphas, interventions,
+                                                               params, threads) for seed in seeds)
+    return dict(zip(seeds, rows))
+
+
+def _seed_rows_in_worker(cfg, data, y_cf, tau, seed, alphas, interventions, params, threads) -> list[dict]:
+    from fairbench.learners import learner_spec
+    from fairbench.plugins import get_registry
+    from fairbench.threads import limited_threads
+
+    with limited_threads(threads, preload=learner_spec(cfg.learner).requires):
+        return _seed_rows(cfg, get_registry(), data, y_cf, tau, seed, alphas, interventions, params)
 
 
 def _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions, strategy_params) -> list[dict]:
