@@ -382,12 +382,13 @@ def ranks_text(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def leaderboard_markdown(dirs, command: str) -> str:
-    """docs/leaderboard.md: per dataset, every intervention ranked by hypervolume (see SCORE_LEGEND)."""
+def leaderboard_markdown(dirs, command: str, scores: pd.DataFrame | None = None) -> str:
+    """docs/leaderboard.md: per dataset, every intervention ranked by hypervolume (see SCORE_LEGEND).
+    ``scores``: ``score_table(dirs)`` when the caller has it already (the report computes it)."""
     from tabulate import tabulate
 
     results = [read_results(d) for d in dirs]
-    table = score_table(dirs)
+    table = score_table(dirs) if scores is None else scores
     lines = [
         "# Leaderboard",
         "",
@@ -431,8 +432,8 @@ def _notes_lines(cells: list[pd.DataFrame]) -> list[str]:
     return ["Notes:", ""] + [f"* {name}: {text}" for name, text in notes.items()] + [""]
 
 
-def write_leaderboard(dirs, path, command: str) -> Path:
+def write_leaderboard(dirs, path, command: str, scores: pd.DataFrame | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(leaderboard_markdown(dirs, command))
+    path.write_text(leaderboard_markdown(dirs, command, scores))
     return path

@@ -251,7 +251,8 @@ def plan_table(planned: list[PlannedStep]) -> str:
     own = [r["step"] for r in c.rows if r["own_cells"]]
     if own:
         lines.append(f"{', '.join(own)}: compute their own cells outside compare and the cell cache "
-                     "(toy recomputes on every run; diagnostics resumes per seed from its diagnostics_cells.csv)")
+                     "(toy recomputes unless its folder is up to date; diagnostics resumes per seed from its "
+                     "diagnostics_cells.csv)")
     return "\n".join(lines)
 
 
@@ -296,8 +297,10 @@ def run(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, docs: str |
             p.cfg.on_cells = on_cells
             start = time.perf_counter()
             built_from = build_stamp.identity(p.command, p.keys)
-            stamped = None if p.own_cells or p.cfg.fresh or not set(p.keys) <= p.stored else \
-                build_stamp.current(p.output, built_from)
+            # toy and diagnostics make their own cells from the code alone (synthetic data, resumed
+            # from diagnostics_cells.csv, which the stamp's hashes cover)
+            settled = p.own_cells or set(p.keys) <= p.stored
+            stamped = build_stamp.current(p.output, built_from) if settled and not p.cfg.fresh else None
             try:
                 if stamped is not None:  # every cell stored and the folder is what this code wrote from them
                     up_to_date.append(p.label)
@@ -306,7 +309,7 @@ def run(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, docs: str |
                     build_stamp.remove(p.output)
                     result = experiments.run(p.name, p.cfg, **p.options)
                     step_problems, step_failures = result.problems, result.failures
-                    if not p.own_cells and not step_failures:
+                    if not step_failures:
                         build_stamp.write(p.output, built_from, step_problems)
             except FairbenchError as exc:
                 failures.append(f"{p.label}: {exc}")
@@ -347,7 +350,7 @@ def rebuild_pages(planned: list[PlannedStep], root: str | Path = DEFAULT_ROOT, d
         words = ["fairbench", "report", *dirs, "--output", str(root / "report"), "--leaderboard", str(leaderboard)]
         command = shlex.join(words)
         report = write_report(dirs, root / "report", command=command)
-        files += report.files + [write_leaderboard(dirs, leaderboard, command=command)]
+        files += report.files + [write_leaderboard(dirs, leaderboard, command=command, scores=report.frame)]
     template = Path(template) if template is not None else page.template
     if template.is_file():
         target = docs / page.page.name

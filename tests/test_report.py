@@ -89,6 +89,13 @@ def test_leaderboard_page(results):
     assert "seeds 2" in section and "alpha 0.3" in section
 
 
+def test_the_leaderboard_from_the_reports_scores_is_the_page_it_computes_itself(results, tmp_path):
+    """The report hands its score table to the leaderboard, which then does not score again."""
+    report = write_report(dirs(results), tmp_path / "report", command="fairbench report X")
+    assert leaderboard_markdown(dirs(results), "fairbench report X", scores=report.frame) == \
+        leaderboard_markdown(dirs(results), "fairbench report X")
+
+
 def test_cli_report_and_leaderboard(results, tmp_path, capsys):
     page = tmp_path / "docs" / "leaderboard.md"
     argv = ["report", *map(str, dirs(results)), "--output", str(tmp_path / "report"), "--leaderboard", str(page)]

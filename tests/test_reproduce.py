@@ -165,6 +165,23 @@ def test_a_rerun_with_everything_stored_rewrites_no_folder_unless_something_chan
     assert rerun().up_to_date == ["toy-small/flips", "toy-small/firm"]
 
 
+def test_a_step_with_its_own_cells_is_rerun_only_when_its_folder_changed(tmp_path):
+    """toy makes its cells from the code alone: an unchanged folder is kept, a changed one redone."""
+    root = tmp_path / "results"
+    toy = (Step("toy", "toy", ("toy-2d",), "--flips 3 --dataset-option test_size=1000"),)
+
+    def rerun():
+        plan = reproduction.plan(seeds=1, root=root, cache=tmp_path / "cache", steps=toy, jobs=1)
+        result = reproduction.run(plan, root=root, progress=False, pages=False)
+        assert result.ok, result.failures
+        return result.up_to_date
+
+    assert rerun() == [] and (root / "toy-2d" / "toy" / "toy.png").is_file()
+    assert rerun() == ["toy-2d/toy"]
+    (root / "toy-2d" / "toy" / "toy.png").unlink()
+    assert rerun() == [] and (root / "toy-2d" / "toy" / "toy.png").is_file()
+
+
 def test_a_build_stamp_holds_only_while_the_folder_is_what_was_built(tmp_path):
     from fairbench import build_stamp
 

@@ -123,7 +123,7 @@ def _report(args) -> int:
     for path in result.files:
         print(f"wrote {path}")
     if args.leaderboard:
-        path = write_leaderboard(args.dirs, args.leaderboard, command=command)
+        path = write_leaderboard(args.dirs, args.leaderboard, command=command, scores=result.frame)
         print(f"wrote {path}")
     for line in result.problems:
         print(f"problem: {line}", file=sys.stderr)
