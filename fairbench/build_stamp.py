@@ -54,8 +54,11 @@ def _outputs(folder: Path) -> dict[str, str]:
 
 
 def write(folder: str | Path, built_from: str, problems: Iterable[str] = ()) -> None:
-    """Stamp ``folder`` as built from ``built_from`` (an ``identity``), with the run's problems."""
+    """Stamp ``folder`` as built from ``built_from`` (an ``identity``), with the run's problems
+    (nothing when the step wrote no such folder: it is then never skipped)."""
     folder = Path(folder)
+    if not folder.is_dir():
+        return
     stamp = {"identity": built_from, "outputs": _outputs(folder), "problems": list(problems)}
     (folder / STAMP_FILE).write_text(json.dumps(stamp, indent=1) + "\n")
 

@@ -210,6 +210,8 @@ def test_a_build_stamp_holds_only_while_the_folder_is_what_was_built(tmp_path):
     assert build_stamp.current(folder, built) is None  # a damaged stamp rebuilds
     build_stamp.remove(folder)
     assert not (folder / build_stamp.STAMP_FILE).exists()
+    build_stamp.write(tmp_path / "never-written", built)  # a step that wrote no folder is not stamped
+    assert not (tmp_path / "never-written").exists()
 
 
 def test_unknown_step_or_dataset_lists_the_valid_ones():
