@@ -67,13 +67,14 @@ STEPS = (
     Step("firm-paper", "firm", PAPER_DATASETS,
          f"--learner hgb --validation-fraction 0 --alpha 0.3 --budget-fractions {FLIP_GRID} --interventions {FIRM}"),
     Step("representations", "representations", ("adult", "compas"),
-         f"--learner hgb --alpha 0.3 --budget-fractions {FLIP_GRID} --interventions rb-dist,rb-label,rb-prob"),
+         f"--learner hgb --validation-fraction 0 --alpha 0.3 --budget-fractions {FLIP_GRID} --interventions rb-dist,rb-label,rb-prob"),
     Step("knowledge", "knowledge", ("adult", "compas"),
-         "--learner hgb --alpha 0.3 --knowledge all,1000,100,10 --budget-fractions 0,0.05,0.1,0.2,0.3,0.5,0.7,1 "
+         "--learner hgb --validation-fraction 0 --alpha 0.3 --knowledge all,1000,100,10 "
+         "--budget-fractions 0,0.05,0.1,0.2,0.3,0.5,0.7,1 "
          "--interventions rb-prob,rb-label,rb-dist"),
     Step("alpha", "alpha", PAPER_DATASETS,
-         "--learner hgb --alphas 0.05,0.1,0.2,0.3,0.5,0.75,1 --budget-fractions 0,0.01,0.025,0.05,0.1,0.15,0.2,0.3,0.5,"
-         f"0.75,1 --interventions {USER_SIDE}"),
+         "--learner hgb --validation-fraction 0 --alphas 0.05,0.1,0.2,0.3,0.5,0.75,1 "
+         f"--budget-fractions 0,0.01,0.025,0.05,0.1,0.15,0.2,0.3,0.5,0.75,1 --interventions {USER_SIDE}"),
     Step("flips-drop-sensitive", "flips", ("compas",),
          f"--learner hgb --drop-sensitive --validation-fraction 0 --alpha 0.3 --budget-fractions {FLIP_GRID} "
          f"--interventions {USER_SIDE}"),
