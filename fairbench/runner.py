@@ -122,6 +122,11 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+def threads_per_worker(jobs: int) -> int:
+    """Each of ``jobs`` worker processes' share of the cores, for its learner's native threads."""
+    return max(1, default_jobs() // jobs)
+
+
 def resolve_jobs(jobs: int | None) -> int:
     """``None`` or 0: every core; otherwise the number given (>= 1)."""
     if jobs is None or (not isinstance(jobs, bool) and isinstance(jobs, (int, np.integer)) and jobs == 0):
@@ -254,7 +259,7 @@ def _execute_local(data: Prepared, tasks: list[Task], settings: Settings, baseli
     # loky replaces a worker whose memory grew by 300 MB since its first task (importing
     # holisticai/JAX does that) and warns; the replacement is harmless, the warning only alarms.
     warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given", category=UserWarning)
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = threads_per_worker(jobs)
     parallel = Parallel(n_jobs=jobs, return_as="generator_unordered")
     yield from parallel(delayed(_run_limited)(data, task, settings, baselines.get(task.seed), threads) for task in tasks)
 

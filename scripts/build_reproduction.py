@@ -36,8 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     target = ROOT / page.page
     if args.check:
         if not target.is_file() or target.read_text() != text:
-            flag = "" if args.page == REPRODUCTION_NAME else f" --page {args.page}"
-            print(f"{page.page.as_posix()} is stale: run python scripts/build_reproduction.py{flag}", file=sys.stderr)
+            print(f"{page.page.as_posix()} is stale: run {page.command}", file=sys.stderr)
             return 1
         return 0
     target.write_text(text)

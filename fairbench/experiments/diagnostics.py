@@ -182,17 +182,16 @@ def _missing_seed_rows(cfg, registry, data, y_cf, tau, seeds, alphas, interventi
     """Each seed's rows, the seeds spread over ``cfg.jobs`` worker processes with one learner
     thread each, as compare spreads its cells (the seeds are independent and seeded, so the rows
     are a serial run's).  A registry handed in by a caller stays in this process: serial."""
-    from fairbench.runner import resolve_jobs
+    from fairbench.runner import resolve_jobs, threads_per_worker
 
     jobs = min(resolve_jobs(cfg.jobs), len(seeds))
     if jobs <= 1 or cfg.registry is not None:
         return {seed: _seed_rows(cfg, registry, data, y_cf, tau, seed, alphas, interventions, params) for seed in seeds}
-    import os
     from dataclasses import replace
 
     from joblib import Parallel, delayed
 
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = threads_per_worker(jobs)
     portable = replace(cfg, on_cells=None)
     rows = Parallel(n_jobs=jobs)(delayed(_seed_rows_in_worker)(portable, data, y_cf, tau, seed, alphas, interventions,
                                                                params, threads) for seed in seeds)
